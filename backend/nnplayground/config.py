@@ -1,0 +1,48 @@
+"""Server settings: one object, read from `NNPG_*` environment variables."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob and limit of a server; limits are reported by `/api/catalog`."""
+
+    model_config = SettingsConfigDict(env_prefix="NNPG_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    data_dir: Path = Path("data")
+
+    # Streaming: frames per second sent to each watcher, and the default grid resolution.
+    stream_fps: float = Field(20.0, gt=0, le=120)
+    grid_resolution: int = Field(100, ge=10, le=400)
+    max_grid_resolution: int = Field(200, ge=10, le=1000)
+
+    # Limits: each answers with a clear 4xx when exceeded.
+    max_sessions: int = Field(500, ge=1)
+    max_sessions_per_client: int = Field(20, ge=1)
+    max_hidden_layers: int = Field(6, ge=0)
+    max_neurons: int = Field(8, ge=1)
+    max_points: int = Field(2000, ge=10)
+    max_epochs_per_train: int = Field(10_000, ge=1)
+    max_message_bytes: int = Field(65_536, ge=256)
+
+    # A session nobody watches and nobody drives for this long pauses itself.
+    idle_pause_seconds: float = Field(300.0, gt=0)
+
+    def limits(self) -> dict[str, int]:
+        """The limits a client needs to build valid configs."""
+        return {
+            "max_sessions": self.max_sessions,
+            "max_sessions_per_client": self.max_sessions_per_client,
+            "max_hidden_layers": self.max_hidden_layers,
+            "max_neurons": self.max_neurons,
+            "max_points": self.max_points,
+            "max_epochs_per_train": self.max_epochs_per_train,
+            "max_message_bytes": self.max_message_bytes,
+            "max_grid_resolution": self.max_grid_resolution,
+        }

@@ -1,0 +1,244 @@
+"""The one schema: session configs, state, commands. REST, websocket, storage and engine use it."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from . import catalog
+from .config import Settings
+
+
+class Spec(BaseModel):
+    """Base for config parts: unknown fields are errors, so typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataSpec(Spec):
+    dataset: str = "circle"
+    noise: float = Field(0.0, ge=0, le=50, description="label/position noise, in percent")
+    train_ratio: float = Field(0.5, ge=0.1, le=0.9, description="share of points used for training")
+    num_points: int = Field(500, ge=10, description="points generated; upper bound from Settings")
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+    @field_validator("dataset")
+    @classmethod
+    def _known_dataset(cls, v: str) -> str:
+        if v not in catalog.DATASETS:
+            raise ValueError(f"unknown dataset {v!r}; choose one of {sorted(catalog.DATASETS)}")
+        return v
+
+
+class NetworkSpec(Spec):
+    hidden_layers: list[int] = Field(default_factory=lambda: [4, 2])
+    activation: str = "tanh"
+
+    @field_validator("hidden_layers")
+    @classmethod
+    def _positive_widths(cls, v: list[int]) -> list[int]:
+        if any(w < 1 for w in v):
+            raise ValueError("every hidden layer needs at least 1 neuron")
+        return v
+
+    @field_validator("activation")
+    @classmethod
+    def _known_activation(cls, v: str) -> str:
+        if v not in catalog.ACTIVATIONS:
+            raise ValueError(f"unknown activation {v!r}; choose one of {sorted(catalog.ACTIVATIONS)}")
+        return v
+
+
+class TrainSpec(Spec):
+    optimizer: str = "sgd"
+    learning_rate: float = Field(0.03, gt=0, le=1000)
+    batch_size: int = Field(10, ge=1, description="clamped to the training set's size")
+    regularization: Literal["none", "l1", "l2"] = "none"
+    regularization_rate: float = Field(0.0, ge=0, le=1000)
+    loss: str | None = Field(None, description="None picks the problem's default loss")
+
+    @field_validator("optimizer")
+    @classmethod
+    def _known_optimizer(cls, v: str) -> str:
+        if v not in catalog.OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {v!r}; choose one of {sorted(catalog.OPTIMIZERS)}")
+        return v
+
+
+class SessionConfig(Spec):
+    """Everything that defines a session; defaults are TensorFlow Playground's."""
+
+    problem: Literal["classification", "regression"] = "classification"
+    data: DataSpec = Field(default_factory=DataSpec)
+    features: list[str] = Field(default_factory=lambda: ["x1", "x2"])
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    training: TrainSpec = Field(default_factory=TrainSpec)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_dataset_for_problem(cls, data: Any) -> Any:
+        # {"problem": "regression"} alone should mean regression on its default data set.
+        if isinstance(data, dict) and data.get("problem") == "regression":
+            spec = data.get("data")
+            if spec is None or (isinstance(spec, dict) and "dataset" not in spec):
+                data = {**data, "data": {**(spec or {}), "dataset": "plane"}}
+        return data
+
+    @field_validator("features")
+    @classmethod
+    def _known_features(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("pick at least one input feature")
+        unknown = [f for f in v if f not in catalog.FEATURES]
+        if unknown:
+            raise ValueError(f"unknown features {unknown}; choose from {list(catalog.FEATURES)}")
+        if len(set(v)) != len(v):
+            raise ValueError("features must not repeat")
+        # Canonical order, so equal feature sets give equal configs.
+        return [f for f in catalog.FEATURES if f in v]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SessionConfig":
+        ds = catalog.DATASETS[self.data.dataset]
+        if ds.problem != self.problem:
+            names = [d.name for d in catalog.DATASETS.values() if d.problem == self.problem]
+            raise ValueError(
+                f"dataset {ds.name!r} is for {ds.problem}; for {self.problem} choose one of {names}"
+            )
+        if self.training.loss is not None and self.training.loss not in catalog.PROBLEM_LOSSES[self.problem]:
+            raise ValueError(
+                f"loss {self.training.loss!r} does not fit {self.problem}; "
+                f"choose one of {list(catalog.PROBLEM_LOSSES[self.problem])}"
+            )
+        return self
+
+    @property
+    def loss(self) -> str:
+        """The loss actually used."""
+        return self.training.loss or catalog.DEFAULT_LOSS[self.problem]
+
+
+class LimitError(ValueError):
+    """A config that the schema accepts but this server's limits do not."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+def check_limits(config: SessionConfig, settings: Settings) -> None:
+    """Raise LimitError naming the field and the allowed range when a limit is exceeded."""
+    layers = config.network.hidden_layers
+    if len(layers) > settings.max_hidden_layers:
+        raise LimitError(
+            ("network", "hidden_layers"),
+            f"at most {settings.max_hidden_layers} hidden layers (got {len(layers)})",
+        )
+    for i, w in enumerate(layers):
+        if w > settings.max_neurons:
+            raise LimitError(
+                ("network", "hidden_layers", i),
+                f"each hidden layer has 1 to {settings.max_neurons} neurons (got {w})",
+            )
+    if config.data.num_points > settings.max_points:
+        raise LimitError(
+            ("data", "num_points"), f"num_points must be 10 to {settings.max_points} (got {config.data.num_points})"
+        )
+    if config.training.batch_size > settings.max_points:
+        raise LimitError(
+            ("training", "batch_size"),
+            f"batch_size must be 1 to {settings.max_points} (got {config.training.batch_size})",
+        )
+
+
+def merge_config(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge a partial config into a full one (lists are replaced, not merged)."""
+    out = dict(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_config(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+class SessionState(BaseModel):
+    """Where a session's training stands."""
+
+    running: bool = False
+    epoch: int = 0
+    step: int = 0
+    train_loss: float | None = None
+    test_loss: float | None = None
+    train_accuracy: float | None = None
+    test_accuracy: float | None = None
+    epochs_per_second: float = 0.0
+    learning_rate: float | None = None
+    stop_reason: str | None = None
+
+
+class SessionOut(BaseModel):
+    id: str
+    config: SessionConfig
+    state: SessionState
+
+
+class SessionCreated(SessionOut):
+    token: str
+
+
+class TrainRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    epochs: int = Field(1, ge=1, description="upper bound from Settings.max_epochs_per_train")
+
+
+class HistoryOut(BaseModel):
+    epoch: list[int]
+    train_loss: list[float]
+    test_loss: list[float]
+    train_accuracy: list[float] | None = None
+    test_accuracy: list[float] | None = None
+
+
+class GridOut(BaseModel):
+    resolution: int
+    x: list[float]
+    y: list[float]
+    values: list[list[float]] = Field(description="row-major: values[row][col] at (x[col], y[row])")
+
+
+class ConfusionOut(BaseModel):
+    labels: list[int]
+    matrix: list[list[int]] = Field(description="matrix[true][predicted] counts")
+    accuracy: float
+
+
+class MetricsOut(BaseModel):
+    problem: Literal["classification", "regression"]
+    train: dict[str, Any]
+    test: dict[str, Any]
+
+
+# Websocket commands, client to server (JSON text messages).
+class PlayCommand(Spec):
+    type: Literal["play"]
+
+
+class PauseCommand(Spec):
+    type: Literal["pause"]
+
+
+class StepCommand(Spec):
+    type: Literal["step"]
+
+
+class ResetCommand(Spec):
+    type: Literal["reset"]
+
+
+class UpdateCommand(Spec):
+    type: Literal["update"]
+    config: dict[str, Any]
+
+
+Command = PlayCommand | PauseCommand | StepCommand | ResetCommand | UpdateCommand
