@@ -16,6 +16,11 @@ class Settings(BaseSettings):
     port: int = 8000
     device: Literal["auto", "cpu", "cuda"] = "auto"
     data_dir: Path = Path("data")
+    # Torch intra-op threads for the engine: tiny batched ops run fastest on one thread, and the
+    # other core stays free for the event loop and websockets.
+    torch_threads: int = Field(1, ge=1, le=256)
+    # Static frontend (index.html, js/, css/); None means `<repo root>/frontend` next to the package.
+    frontend_dir: Path | None = None
 
     # Streaming: frames per second sent to each watcher, and the default grid resolution.
     stream_fps: float = Field(20.0, gt=0, le=120)

@@ -1,22 +1,41 @@
 """Engine: owns every session's tensors and steps them from one worker thread.
 
-Public interface (all thread-safe; the API calls these from the event loop):
+Public interface (thread-safe; the API calls it from the event loop):
 - commands return `concurrent.futures.Future`s resolved by the worker thread
   (`await asyncio.wrap_future(fut)` on the async side); a missing session raises UnknownSession;
-- `state(id)` and `session_ids()` answer at once from snapshots;
+- `state(id)`, `config(id)` and `session_ids()` answer at once from the sessions' snapshots;
 - `watch(id, watcher)` registers a Watcher that receives encoded binary frames at the stream
   rate (latest wins is the watcher's job) and must-deliver events (dataset, config).
 """
 
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+import torch
 
 from ..config import Settings
 from ..schemas import SessionConfig, SessionState
+from .group import Group, GroupKey, RowData
+from .session import LIVE_FIELDS, Session, SessionData, changed_paths, hyper_values
+from .views import DecisionGrid, build_frames, grid_json, metrics_json
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SLICE_SECONDS = 0.004  # training time given to one group before the worker looks at commands again
 
 
 class UnknownSession(KeyError):
     """No session with this id (never created, or deleted)."""
+
+    def __str__(self) -> str:
+        return f"unknown session {self.args[0]}"
 
 
 class Watcher(Protocol):
@@ -32,36 +51,348 @@ class Watcher(Protocol):
         """The session is gone (deleted): close the stream with this code and reason."""
 
 
+def pick_device(setting: str) -> torch.device:
+    """CUDA when asked for or when `auto` finds it, else CPU."""
+    if setting == "cuda" or (setting == "auto" and torch.cuda.is_available()):
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
 class Engine:
     """One per device. Sessions are created with an id chosen by the caller."""
 
-    device_name: str  # "cpu" or "cuda:0"
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.device = pick_device(settings.device)
+        self.device_name = str(self.device)
+        self._sessions: dict[str, Session] = {}
+        self._groups: dict[GroupKey, Group] = {}
+        self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._grid = DecisionGrid(self.device)
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._next_tick = 0.0
 
-    def __init__(self, settings: Settings) -> None: ...
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
+    # ---- lifecycle --------------------------------------------------------------------------
 
-    def create_session(self, session_id: str, config: SessionConfig) -> "Future[SessionState]": ...
-    def delete_session(self, session_id: str) -> "Future[None]": ...
+    def start(self) -> None:
+        if self._thread is None:
+            torch.set_num_threads(self.settings.torch_threads)
+            self._thread = threading.Thread(target=self._run, name="nnpg-engine", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._commands.put((lambda: None, Future()))
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    # ---- commands ---------------------------------------------------------------------------
+
+    def _submit(self, fn: Callable[[], T]) -> "Future[T]":
+        fut: Future[T] = Future()
+        self._commands.put((fn, fut))
+        return fut
+
+    def _get(self, session_id: str) -> Session:
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise UnknownSession(session_id)
+        return session
+
+    def create_session(self, session_id: str, config: SessionConfig) -> "Future[SessionState]":
+        def run() -> SessionState:
+            if session_id in self._sessions:
+                raise ValueError(f"session {session_id} exists")
+            session = Session(session_id, config, SessionData.build(config, 1))
+            self._sessions[session_id] = session
+            self._place(session, None)
+            return session.snapshot()
+
+        return self._submit(run)
+
+    def delete_session(self, session_id: str) -> "Future[None]":
+        def run() -> None:
+            session = self._get(session_id)
+            self._unplace(session)
+            del self._sessions[session_id]
+            for waiter in session.train_waiters:
+                waiter[1].set_exception(UnknownSession(session_id))
+            for w in session.watchers:
+                w.closed(4404, "session deleted")
+
+        return self._submit(run)
+
     def configure(self, session_id: str, config: SessionConfig) -> "Future[SessionState]":
         """Apply a full, validated config: live for rates, re-initialise otherwise."""
-    def play(self, session_id: str) -> "Future[SessionState]": ...
-    def pause(self, session_id: str) -> "Future[SessionState]": ...
-    def reset(self, session_id: str) -> "Future[SessionState]": ...
+
+        def run() -> SessionState:
+            session = self._touch(session_id)
+            old = session.config
+            paths = changed_paths(old.model_dump(), config.model_dump())
+            if not paths:
+                return session.snapshot()
+            session.config = config
+            if paths <= LIVE_FIELDS:
+                assert session.group is not None
+                session.group.set_hyper(session.row, hyper_values(config))
+                self._announce(session, data_changed=False)
+                return session.snapshot()
+            data_changed = any(p[0] in ("data", "problem") for p in paths)
+            if data_changed:
+                session.data = SessionData.build(config, session.data.version + 1)
+            self._reinit(session)
+            self._announce(session, data_changed=data_changed)
+            return session.snapshot()
+
+        return self._submit(run)
+
+    def play(self, session_id: str) -> "Future[SessionState]":
+        return self._submit(lambda: self._set_running(self._touch(session_id), True))
+
+    def pause(self, session_id: str) -> "Future[SessionState]":
+        return self._submit(lambda: self._set_running(self._touch(session_id), False))
+
+    def reset(self, session_id: str) -> "Future[SessionState]":
+        def run() -> SessionState:
+            session = self._touch(session_id)
+            self._reinit(session)
+            self._announce(session, data_changed=False)
+            return session.snapshot()
+
+        return self._submit(run)
+
     def step(self, session_id: str) -> "Future[SessionState]":
         """Train one epoch; resolves when it is done."""
+        return self.train(session_id, 1)
+
     def train(self, session_id: str, epochs: int) -> "Future[SessionState]":
-        """Train `epochs` more epochs; resolves when done (session keeps its play/pause state)."""
+        """Train `epochs` more epochs; resolves when done (the session keeps its play/pause state)."""
+        fut: Future[SessionState] = Future()
 
-    def state(self, session_id: str) -> SessionState: ...
-    def config(self, session_id: str) -> SessionConfig: ...
-    def session_ids(self) -> list[str]: ...
+        def run() -> None:
+            session = self._touch(session_id)
+            session.stop_reason = None
+            session.train_waiters.append((session.epoch + epochs, fut))
+            self._sync_running(session)
 
-    def history(self, session_id: str) -> "Future[dict[str, list[float]]]": ...
-    def grid(self, session_id: str, resolution: int) -> "Future[dict[str, Any]]": ...
-    def metrics(self, session_id: str) -> "Future[dict[str, Any]]": ...
-    def dataset(self, session_id: str) -> "Future[dict[str, Any]]": ...
+        def enqueue() -> None:
+            try:
+                run()
+            except Exception as exc:  # noqa: BLE001 - handed to the caller
+                fut.set_exception(exc)
 
-    def watch(self, session_id: str, watcher: Watcher) -> None:
-        """Start streaming to watcher: it gets hello-independent events and frames."""
-    def unwatch(self, session_id: str, watcher: Watcher) -> None: ...
+        self._commands.put((enqueue, Future()))
+        return fut
+
+    def state(self, session_id: str) -> SessionState:
+        return self._get(session_id).snapshot()
+
+    def config(self, session_id: str) -> SessionConfig:
+        return self._get(session_id).config
+
+    def session_ids(self) -> list[str]:
+        return list(self._sessions)
+
+    def history(self, session_id: str) -> "Future[dict[str, Any]]":
+        return self._submit(lambda: (s := self._get(session_id)).history.as_dict(s.classification))
+
+    def grid(self, session_id: str, resolution: int) -> "Future[dict[str, Any]]":
+        def run() -> dict[str, Any]:
+            s = self._get(session_id)
+            assert s.group is not None
+            return grid_json(s.group, s, self._grid, resolution)
+
+        return self._submit(run)
+
+    def metrics(self, session_id: str) -> "Future[dict[str, Any]]":
+        def run() -> dict[str, Any]:
+            s = self._get(session_id)
+            assert s.group is not None
+            return metrics_json(s.group, s)
+
+        return self._submit(run)
+
+    def dataset(self, session_id: str) -> "Future[dict[str, Any]]":
+        return self._submit(lambda: self._get(session_id).data.as_json())
+
+    def watch(self, session_id: str, watcher: Watcher) -> "Future[None]":
+        """Start streaming to watcher; it gets a frame at once, then at the stream rate."""
+
+        def run() -> None:
+            session = self._touch(session_id)
+            session.watchers.append(watcher)
+            session.dirty = True
+
+        return self._submit(run)
+
+    def unwatch(self, session_id: str, watcher: Watcher) -> "Future[None]":
+        def run() -> None:
+            session = self._sessions.get(session_id)
+            if session is not None and watcher in session.watchers:
+                session.watchers.remove(watcher)
+                session.last_activity = time.monotonic()
+
+        return self._submit(run)
+
+    # ---- worker-side helpers (worker thread only) -------------------------------------------
+
+    def _touch(self, session_id: str) -> Session:
+        session = self._get(session_id)
+        session.last_activity = time.monotonic()
+        session.dirty = True
+        return session
+
+    def _place(self, session: Session, row: RowData | None) -> None:
+        """Put a session into the group of its shape, with fresh weights unless row is given."""
+        key = session.key()
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = Group(key, self.device)
+        group.add(session, row if row is not None else session.fresh_row(key))
+        if session.wants_training:
+            group.set_running(session.row, True)
+
+    def _unplace(self, session: Session) -> None:
+        group = session.group
+        if group is None:
+            return
+        group.remove(session.row)
+        if group.size == 0:
+            del self._groups[group.key]
+
+    def _reinit(self, session: Session) -> None:
+        """New weights and optimiser state, epoch 0; may move the session to another group."""
+        self._unplace(session)
+        session.init_count += 1
+        session.clear_progress()
+        for _, fut in session.train_waiters:
+            fut.set_result(session.snapshot())
+        session.train_waiters.clear()
+        self._place(session, None)
+
+    def _set_running(self, session: Session, running: bool) -> SessionState:
+        session.running = running
+        if running:
+            session.stop_reason = None
+            session.rate_epoch, session.rate_time = session.epoch, time.monotonic()
+        self._sync_running(session)
+        return session.snapshot()
+
+    def _sync_running(self, session: Session) -> None:
+        if session.group is not None:
+            session.group.set_running(session.row, session.wants_training)
+
+    def _announce(self, session: Session, data_changed: bool) -> None:
+        message = {"type": "config", "config": session.config.model_dump(), "state": session.snapshot().model_dump()}
+        dataset = session.data.as_json() if data_changed else None
+        for w in session.watchers:
+            if dataset is not None:
+                w.event(dataset)
+            w.event(message)
+
+    def _stop(self, session: Session, reason: str) -> None:
+        """Pause with a stated reason; scripted waits end with the state as it is."""
+        session.running = False
+        session.stop_reason = reason
+        for _, fut in session.train_waiters:
+            fut.set_result(session.snapshot())
+        session.train_waiters.clear()
+        self._sync_running(session)
+        session.dirty = True
+
+    # ---- the worker loop --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        torch.set_grad_enabled(True)
+        while not self._stopping.is_set():
+            busy = any(g.running for g in self._groups.values())
+            self._drain(block=not busy)
+            for group in [g for g in self._groups.values() if g.running]:
+                self._train_slice(group)
+            now = time.monotonic()
+            if now >= self._next_tick:
+                self._next_tick = now + 1.0 / self.settings.stream_fps
+                self._tick(now)
+
+    def _drain(self, block: bool) -> None:
+        """Run queued commands; wait for one (until the next stream tick) when nothing trains."""
+        timeout = max(0.0, self._next_tick - time.monotonic()) if block else 0.0
+        try:
+            fn, fut = self._commands.get(timeout=timeout) if block else self._commands.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            self._execute(fn, fut)
+            try:
+                fn, fut = self._commands.get_nowait()
+            except queue.Empty:
+                return
+
+    @staticmethod
+    def _execute(fn: Callable[[], Any], fut: "Future[Any]") -> None:
+        if not fut.set_running_or_notify_cancel():
+            return
+        try:
+            fut.set_result(fn())
+        except Exception as exc:  # noqa: BLE001 - a command's failure belongs to its caller
+            if not isinstance(exc, (UnknownSession, ValueError)):
+                log.exception("engine command failed")
+            fut.set_exception(exc)
+
+    def _train_slice(self, group: Group) -> None:
+        """Step a group for about SLICE_SECONDS, handling every epoch boundary as it comes."""
+        deadline = time.perf_counter() + SLICE_SECONDS
+        while group.running and time.perf_counter() < deadline:
+            rows = group.step()
+            if rows.size:
+                self._epochs_done(group, rows)
+
+    def _epochs_done(self, group: Group, rows: np.ndarray) -> None:
+        """Evaluate rows that finished an epoch, record history, resolve scripted waits."""
+        ev = group.evaluate(rows)
+        sessions = [group.sessions[r] for r in rows]
+        classification = "train_accuracy" in ev
+        for i, s in enumerate(sessions):
+            s.epoch = int(group.host["epoch"][s.row])
+            s.step = int(group.host["step"][s.row])
+            ok = s.record_epoch(
+                float(ev["train_loss"][i]),
+                float(ev["test_loss"][i]),
+                float(ev["train_accuracy"][i]) if classification else None,
+                float(ev["test_accuracy"][i]) if classification else None,
+            )
+            if not ok:
+                self._stop(s, "diverged: the loss became NaN or infinite; reset or lower the learning rate")
+                continue
+            if s.train_waiters:
+                done = [w for w in s.train_waiters if s.epoch >= w[0]]
+                if done:
+                    s.train_waiters = [w for w in s.train_waiters if s.epoch < w[0]]
+                    s.dirty = True
+                    for _, fut in done:
+                        fut.set_result(s.snapshot())
+                    self._sync_running(s)
+
+    def _tick(self, now: float) -> None:
+        """Stream frames to watched sessions, update rates, pause idle ones."""
+        idle_after = self.settings.idle_pause_seconds
+        for s in self._sessions.values():
+            if s.running and now - s.rate_time >= 0.5:
+                s.epochs_per_second = (s.epoch - s.rate_epoch) / (now - s.rate_time)
+                s.rate_epoch, s.rate_time = s.epoch, now
+            if s.running and not s.watchers and now - s.last_activity > idle_after:
+                self._stop(s, "idle: nobody watched or drove this session")
+        for group in list(self._groups.values()):
+            watched = [s for s in group.sessions if s.watchers and (s.dirty or s.wants_training)]
+            if not watched:
+                continue
+            for s in watched:
+                if s.group is group and not s.wants_training:
+                    s.step = int(group.host["step"][s.row])
+            frames = build_frames(group, watched, self._grid, self.settings.grid_resolution)
+            for s, data in zip(watched, frames, strict=True):
+                s.dirty = False
+                for w in s.watchers:
+                    w.frame(data)

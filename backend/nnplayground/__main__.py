@@ -1,0 +1,100 @@
+"""Command line: `nnplayground serve | version` (also `python -m nnplayground ...`).
+
+Settings come from `NNPG_*` environment variables; flags given on the command line override them.
+"""
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import __version__
+from .config import Settings
+
+LOG_LEVELS = ["critical", "error", "warning", "info", "debug", "trace"]
+
+# Flags of `serve` that map one to one onto Settings fields (argparse dest -> field name).
+_SETTINGS_FLAGS = ("host", "port", "data_dir", "device")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; `serve` flags default to None so env vars and defaults show through."""
+    parser = argparse.ArgumentParser(
+        prog="nnplayground",
+        description="An interactive neural-network playground served by PyTorch.",
+    )
+    parser.add_argument("--version", action="version", version=f"nnplayground {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the web server (default command)",
+        description="Run the web server. Flags override NNPG_* environment variables.",
+    )
+    serve.add_argument("--host", default=None, help="address to bind (NNPG_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port to bind (NNPG_PORT, default 8000)")
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where sessions and checkpoints are stored (NNPG_DATA_DIR, default ./data)",
+    )
+    serve.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default=None,
+        help="torch device; auto picks cuda when available (NNPG_DEVICE, default auto)",
+    )
+    serve.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="uvicorn log level")
+
+    commands.add_parser("version", help="print the version and exit")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, with every flag the user gave taking precedence."""
+    overrides: dict[str, Any] = {
+        name: getattr(args, name) for name in _SETTINGS_FLAGS if getattr(args, name, None) is not None
+    }
+    return Settings(**overrides)
+
+
+def serve(settings: Settings, log_level: str = "info") -> None:
+    """Run uvicorn with one worker: sessions live in the process that owns the device."""
+    import uvicorn
+
+    from .app import create_app  # imported here so `version` and `--help` stay light (no torch)
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        workers=1,
+        log_level=log_level,
+        ws_per_message_deflate=False,  # frames are already zlib-compressed
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `nnplayground` means `nnplayground serve`
+        args = parser.parse_args(["serve"])
+    if args.command == "version":
+        print(f"nnplayground {__version__}")
+        return
+    if args.command == "serve":
+        try:
+            settings = settings_from_args(args)
+        except ValidationError as exc:  # a bad NNPG_* variable or flag: say which, no traceback
+            parser.exit(2, f"nnplayground: invalid settings: {exc}\n")
+        serve(settings, log_level=args.log_level)
+        return
+    parser.error(f"unknown command {args.command!r}")  # unreachable: argparse checks choices
+
+
+if __name__ == "__main__":
+    main()

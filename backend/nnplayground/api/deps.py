@@ -1,0 +1,75 @@
+"""Typed dependencies: the engine, settings and registry held by the app, and token checks."""
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
+
+from ..config import Settings
+from ..engine import Engine
+from .registry import SessionEntry, SessionRegistry
+
+
+# HTTPConnection rather than Request: these serve websocket routes too.
+def get_engine(conn: HTTPConnection) -> Engine:
+    return conn.app.state.engine
+
+
+def get_settings(conn: HTTPConnection) -> Settings:
+    return conn.app.state.settings
+
+
+def get_registry(conn: HTTPConnection) -> SessionRegistry:
+    return conn.app.state.registry
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RegistryDep = Annotated[SessionRegistry, Depends(get_registry)]
+
+# auto_error=False: we answer 401 ourselves, with the protocol's message; the scheme still
+# shows in the OpenAPI docs, so /docs can send the token.
+_bearer = HTTPBearer(auto_error=False, description="the token answered by POST /api/sessions")
+
+
+class AuthError(Exception):
+    """A session access refused; `status` is the REST code, `close_code` the websocket one."""
+
+    def __init__(self, status_code: int, close_code: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.close_code = close_code
+        self.detail = detail
+
+
+def authorize(registry: SessionRegistry, session_id: str, token: str | None) -> SessionEntry:
+    """The session entry if `token` opens it; else AuthError (missing, unknown session, wrong).
+
+    A missing token is refused before the session is looked up, so an anonymous caller cannot
+    probe which ids exist.
+    """
+    if not token:
+        raise AuthError(status.HTTP_401_UNAUTHORIZED, 4401, "missing token")
+    entry = registry.get(session_id)
+    if entry is None:
+        raise AuthError(status.HTTP_404_NOT_FOUND, 4404, f"unknown session {session_id}")
+    if not registry.token_matches(entry, token):
+        raise AuthError(status.HTTP_403_FORBIDDEN, 4403, "wrong token")
+    return entry
+
+
+def get_session(
+    registry: RegistryDep,
+    session_id: Annotated[str, Path(description="the id answered by POST /api/sessions")],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> SessionEntry:
+    """The session named in the path, if the request carries its bearer token."""
+    try:
+        return authorize(registry, session_id, credentials.credentials if credentials else None)
+    except AuthError as e:
+        headers = {"WWW-Authenticate": "Bearer"} if e.status_code == 401 else None
+        raise HTTPException(e.status_code, e.detail, headers=headers) from None
+
+
+SessionDep = Annotated[SessionEntry, Depends(get_session)]

@@ -1,0 +1,170 @@
+"""The session stream: `WS /ws/sessions/{id}?token=…` (docs/protocol.md, "Websocket").
+
+Server to client: hello, dataset, then frames (latest wins) and events (config, dataset, error)
+through a Subscriber. Client to server: JSON commands, checked like their REST twins.
+"""
+
+import asyncio
+import json
+import logging
+from contextlib import suppress
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, WebSocket
+from pydantic import Field, TypeAdapter, ValidationError
+
+from ..engine import Engine, UnknownSession
+from ..schemas import (
+    Command,
+    PauseCommand,
+    PlayCommand,
+    ResetCommand,
+    StepCommand,
+    UpdateCommand,
+)
+from ..streaming import Subscriber
+from .configs import ConfigError, patched_config, validation_items
+from .deps import AuthError, EngineDep, RegistryDep, SettingsDep, authorize
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["stream"])
+
+_commands: TypeAdapter[Command] = TypeAdapter(Annotated[Command, Field(discriminator="type")])
+
+
+class CommandError(Exception):
+    """A client message that cannot be run; answered with an error message, not a close."""
+
+    def __init__(self, message: str, loc: list[str | int]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.loc = loc
+
+
+def _error(message: str, loc: list[str | int] | None = None) -> dict[str, Any]:
+    return {"type": "error", "message": message, "loc": loc or []}
+
+
+def _items_error(items: list[dict[str, Any]]) -> CommandError:
+    """One error message for a list of 422 items: every problem in the text, the first's loc."""
+    message = "; ".join(f"{'.'.join(map(str, i['loc']))}: {i['msg']}" if i["loc"] else i["msg"] for i in items)
+    return CommandError(message, items[0]["loc"] if items else [])
+
+
+def parse_command(text: str) -> Command:
+    """A command from a client's JSON text, or CommandError saying what is wrong and where."""
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise CommandError(f"invalid JSON: {e}", []) from None
+    try:
+        return _commands.validate_python(obj)
+    except ValidationError as e:
+        items = validation_items(e)
+    tag = obj.get("type") if isinstance(obj, dict) else None
+    for item in items:
+        if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            item["loc"] = ["type"]
+        elif item["loc"][:1] == [tag]:
+            item["loc"] = item["loc"][1:]  # pydantic puts the union's tag first; the client never sent it
+    raise _items_error(items)
+
+
+async def _run_command(command: Command, session_id: str, engine: Engine, settings: SettingsDep) -> None:
+    match command:
+        case PlayCommand():
+            fut = engine.play(session_id)
+        case PauseCommand():
+            fut = engine.pause(session_id)
+        case StepCommand():
+            fut = engine.step(session_id)
+        case ResetCommand():
+            fut = engine.reset(session_id)
+        case UpdateCommand(config=patch):
+            current = engine.config(session_id)
+            try:
+                config = patched_config(current, patch, settings)
+            except ConfigError as e:
+                raise _items_error(e.prefixed("config")) from None
+            if config == current:
+                return  # nothing changes: leave the session alone
+            fut = engine.configure(session_id, config)
+    # The engine tells every watcher (this one included) about changes with config/dataset
+    # events and a fresh frame; this only waits so that commands run in the order they came.
+    await asyncio.wrap_future(fut)
+
+
+async def _receive_commands(
+    websocket: WebSocket, subscriber: Subscriber, session_id: str, engine: Engine, settings: SettingsDep
+) -> None:
+    limit = settings.max_message_bytes
+    while not subscriber.closing:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text: str | None = message.get("text")
+        data: bytes | None = message.get("bytes")
+        size = len(data) if data is not None else len(text.encode()) if text is not None else 0
+        if size > limit:
+            subscriber.close(1009, f"message of {size} bytes is over the limit of {limit} bytes")
+            return
+        if text is None:
+            subscriber.send(_error("binary messages are not accepted; send JSON text commands"))
+            continue
+        try:
+            await _run_command(parse_command(text), session_id, engine, settings)
+        except CommandError as e:
+            subscriber.send(_error(e.message, e.loc))
+        except UnknownSession:
+            subscriber.close(4404, f"unknown session {session_id}")
+            return
+        except Exception as e:  # an engine failure on one command should not end the stream
+            log.exception("websocket command failed for session %s", session_id)
+            subscriber.send(_error(f"command failed: {e}"))
+
+
+@router.websocket("/ws/sessions/{session_id}")
+async def stream(
+    websocket: WebSocket,
+    session_id: str,
+    engine: EngineDep,
+    settings: SettingsDep,
+    registry: RegistryDep,
+    token: Annotated[str | None, Query()] = None,
+) -> None:
+    # Accept first: close codes and reasons only reach a browser on an open websocket.
+    await websocket.accept()
+    try:
+        authorize(registry, session_id, token)
+    except AuthError as e:
+        await websocket.close(e.close_code, e.detail)
+        return
+    subscriber = Subscriber(websocket)
+    try:
+        # Watch before taking the hello snapshot, so no change can fall between the two:
+        # events from now on queue up behind hello and dataset.
+        engine.watch(session_id, subscriber)
+    except UnknownSession:
+        await websocket.close(4404, f"unknown session {session_id}")
+        return
+    try:
+        hello = {
+            "type": "hello",
+            "id": session_id,
+            "config": engine.config(session_id).model_dump(mode="json"),
+            "state": engine.state(session_id).model_dump(mode="json"),
+            "stream_fps": settings.stream_fps,
+        }
+        data = await asyncio.wrap_future(engine.dataset(session_id))
+        # First in line: any dataset event queued meanwhile is at least as new as this one.
+        subscriber.send_first([hello, {"type": "dataset", **{k: v for k, v in data.items() if k != "type"}}])
+        async with subscriber:
+            await _receive_commands(websocket, subscriber, session_id, engine, settings)
+    except UnknownSession:
+        # Deleted between accept and hello: nothing was sent yet, so close directly.
+        with suppress(RuntimeError):
+            await websocket.close(4404, f"unknown session {session_id}")
+    finally:
+        with suppress(UnknownSession):
+            engine.unwatch(session_id, subscriber)

@@ -1,0 +1,154 @@
+"""Data-set generators, ported from TensorFlow Playground's src/dataset.ts (pure numpy).
+
+Each generator takes TF's arguments: a point count, noise as a fraction (0 to 0.5, the UI's
+percentage / 100) and a seeded numpy Generator. It returns points in TF's unshuffled order and
+labels of class index 0/1 (TF's -1/+1) or a real value for regression. `generate` wraps them.
+As in TF, noise blurs the labels near the boundary for circle, xor, plane and multi-gauss (the
+label is computed at a jittered position, the point keeps its clean position), and moves the
+points for gauss and spiral.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+
+EXTENT = 6.0  # points lie in [-EXTENT, EXTENT]^2, as TF's plots
+
+Points = np.ndarray
+Labels = np.ndarray
+Generator = Callable[[int, float, np.random.Generator], tuple[Points, Labels]]
+
+
+def _halves(n: int) -> tuple[int, int]:
+    """Points per class: TF makes n/2 of each; an odd n gives class 1 the extra point."""
+    return n - n // 2, n // 2
+
+
+def _polar(r: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Points at radius r and angle, with TF's convention x = r sin a, y = r cos a."""
+    return np.stack([r * np.sin(angle), r * np.cos(angle)], axis=1)
+
+
+def _jitter(n: int, scale: float, noise: float, rng: np.random.Generator) -> np.ndarray:
+    """TF's label noise: uniform in [-scale, scale] times noise, per coordinate.
+
+    Drawn even when noise is 0 so that the points of a seed do not depend on the noise.
+    """
+    return rng.uniform(-scale, scale, size=(n, 2)) * noise
+
+
+def circle(n: int, noise: float, rng: np.random.Generator) -> tuple[Points, Labels]:
+    """A disc of class 1 (r <= 2.5) inside a ring of class 0 (3.5 <= r <= 5)."""
+    radius = 5.0
+    parts = []
+    for count, (r_lo, r_hi) in zip(_halves(n), [(0.0, radius * 0.5), (radius * 0.7, radius)], strict=True):
+        r = rng.uniform(r_lo, r_hi, size=count)
+        angle = rng.uniform(0.0, 2 * np.pi, size=count)
+        parts.append(_polar(r, angle))
+    points = np.concatenate(parts)
+    # TF labels by the distance of a jittered copy, so noise mislabels points near the edge.
+    noisy = points + _jitter(n, radius, noise, rng)
+    labels = (np.hypot(noisy[:, 0], noisy[:, 1]) < radius * 0.5).astype(np.float64)
+    return points, labels
+
+
+def xor(n: int, noise: float, rng: np.random.Generator) -> tuple[Points, Labels]:
+    """Four quadrants, class 1 where x*y >= 0, kept 0.3 away from the axes."""
+    padding = 0.3
+    points = rng.uniform(-5.0, 5.0, size=(n, 2))
+    points += np.where(points > 0, padding, -padding)
+    noisy = points + _jitter(n, 5.0, noise, rng)
+    labels = (noisy[:, 0] * noisy[:, 1] >= 0).astype(np.float64)
+    return points, labels
+
+
+def gauss(n: int, noise: float, rng: np.random.Generator) -> tuple[Points, Labels]:
+    """Two Gaussian clouds: class 1 around (2, 2), class 0 around (-2, -2)."""
+    # TF maps noise 0..0.5 linearly to a variance of 0.5..4 (extrapolating beyond).
+    variance = 0.5 + noise / 0.5 * (4.0 - 0.5)
+    n_pos, n_neg = _halves(n)
+    std = np.sqrt(variance)
+    pos = rng.normal(2.0, std, size=(n_pos, 2))
+    neg = rng.normal(-2.0, std, size=(n_neg, 2))
+    labels = np.concatenate([np.ones(n_pos), np.zeros(n_neg)])
+    return np.concatenate([pos, neg]), labels
+
+
+def spiral(n: int, noise: float, rng: np.random.Generator) -> tuple[Points, Labels]:
+    """Two interleaved spiral arms of 1.75 turns out to radius 5; class 1 starts at angle 0."""
+    parts = []
+    for count, delta_t in zip(_halves(n), [0.0, np.pi], strict=True):
+        i = np.arange(count) / max(count, 1)
+        r = i * 5.0
+        t = 1.75 * i * 2 * np.pi + delta_t
+        parts.append(_polar(r, t) + rng.uniform(-1.0, 1.0, size=(count, 2)) * noise)
+    n_pos, n_neg = _halves(n)
+    labels = np.concatenate([np.ones(n_pos), np.zeros(n_neg)])
+    return np.concatenate(parts), labels
+
+
+def plane(n: int, noise: float, rng: np.random.Generator) -> tuple[Points, Labels]:
+    """A tilted plane: label (x + y) / 10 at a jittered position, so about [-1.2, 1.2]."""
+    points = rng.uniform(-EXTENT, EXTENT, size=(n, 2))
+    noisy = points + _jitter(n, EXTENT, noise, rng)
+    # TF's d3 scale maps x + y in [-10, 10] to [-1, 1] without clamping.
+    return points, (noisy[:, 0] + noisy[:, 1]) / 10.0
+
+
+# Centres and signs of TF's six bumps.
+_BUMPS = np.array(
+    [[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]], dtype=np.float64
+)
+
+
+def multi_gauss(n: int, noise: float, rng: np.random.Generator) -> tuple[Points, Labels]:
+    """Six signed bumps falling linearly from 1 at a centre to 0 at distance 2; label in [-1, 1]."""
+    points = rng.uniform(-EXTENT, EXTENT, size=(n, 2))
+    noisy = points + _jitter(n, EXTENT, noise, rng)
+    dist = np.hypot(noisy[:, None, 0] - _BUMPS[:, 0], noisy[:, None, 1] - _BUMPS[:, 1])  # (n, 6)
+    values = _BUMPS[:, 2] * np.clip(1.0 - dist / 2.0, 0.0, 1.0)
+    # TF keeps the bump that is largest in absolute value (the first one on ties, 0 if none).
+    pick = np.argmax(np.abs(values), axis=1)
+    return points, values[np.arange(n), pick]
+
+
+GENERATORS: dict[str, Generator] = {
+    "circle": circle,
+    "xor": xor,
+    "gauss": gauss,
+    "spiral": spiral,
+    "plane": plane,
+    "multi-gauss": multi_gauss,
+}
+
+
+def generate(dataset: str, num_points: int, noise: float, seed: int) -> tuple[Points, Labels]:
+    """Points (n, 2) float32 in [-6, 6]^2 and labels (n,) float32, shuffled, deterministic in seed.
+
+    `noise` is TF's percentage (0 to 50). Labels are class indices 0/1 for classification and
+    real values (about [-1, 1]) for regression. The order is already shuffled, so a train/test
+    split can take the first part.
+    """
+    if dataset not in GENERATORS:
+        raise ValueError(f"unknown dataset {dataset!r}; choose one of {sorted(GENERATORS)}")
+    if num_points < 1:
+        raise ValueError(f"num_points must be at least 1 (got {num_points})")
+    rng = np.random.default_rng(seed)
+    points, labels = GENERATORS[dataset](num_points, noise / 100.0, rng)
+    # Shuffled as TF does, so the classes mix before the split.
+    order = rng.permutation(num_points)
+    # TF leaves wide Gaussians unclipped; the plots and the grid stop at the extent, so do we.
+    points = np.clip(points[order], -EXTENT, EXTENT)
+    return points.astype(np.float32), labels[order].astype(np.float32)
+
+
+def split(
+    points: Points, labels: Labels, train_ratio: float
+) -> tuple[tuple[Points, Labels], tuple[Points, Labels]]:
+    """((train points, train labels), (test points, test labels)): the first round(n * ratio) train."""
+    n = len(points)
+    if n < 2:
+        raise ValueError(f"need at least 2 points to split (got {n})")
+    # Half-up rounding (not Python's to-even), then at least one point on each side.
+    k = min(max(int(np.floor(n * train_ratio + 0.5)), 1), n - 1)
+    return (points[:k], labels[:k]), (points[k:], labels[k:])
