@@ -87,13 +87,10 @@ class Group:
     def _shape(self, name: str, capacity: int) -> tuple[int, ...]:
         """Full shape of a row tensor for a given capacity."""
         dims, f = self.key.dims, len(self.key.features)
-        base = name.split(".")[-1]
-        if base[0] == "W":
+        base = name.split(".")[-1]  # optimiser slots "m.W0" are shaped like their parameter "W0"
+        if base in self.param_names:
             i = int(base[1:])
-            return (capacity, dims[i], dims[i + 1])
-        if base[0] == "b":
-            i = int(base[1:])
-            return (capacity, 1, dims[i + 1])
+            return (capacity, dims[i], dims[i + 1]) if base[0] == "W" else (capacity, 1, dims[i + 1])
         return {
             "x_train": (capacity, self.n_train_cap, f),
             "y_train": (capacity, self.n_train_cap, self.key.n_out),

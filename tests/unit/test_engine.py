@@ -1,0 +1,157 @@
+"""Engine commands through its worker thread: lifecycle, live changes, scripted training, frames."""
+
+import math
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from nnplayground.config import Settings
+from nnplayground.engine import Engine, UnknownSession
+from nnplayground.frames import decode_frame
+from nnplayground.schemas import SessionConfig
+
+
+class RecordingWatcher:
+    """A Watcher that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+        self.events: list[dict[str, Any]] = []
+        self.closes: list[tuple[int, str]] = []
+        self.got_frame = threading.Event()
+
+    def frame(self, data: bytes) -> None:
+        self.frames.append(data)
+        self.got_frame.set()
+
+    def event(self, message: dict[str, Any]) -> None:
+        self.events.append(message)
+
+    def closed(self, code: int, reason: str) -> None:
+        self.closes.append((code, reason))
+
+
+@pytest.fixture
+def engine(tmp_path) -> Iterator[Engine]:
+    e = Engine(Settings(data_dir=tmp_path, stream_fps=50))
+    e.start()
+    yield e
+    e.stop()
+
+
+def cfg(**parts: Any) -> SessionConfig:
+    return SessionConfig.model_validate(parts)
+
+
+def test_train_runs_exact_epochs_and_learns_xor(engine: Engine) -> None:
+    engine.create_session("s", cfg(data={"dataset": "xor"}, network={"hidden_layers": [8, 4]})).result()
+    state = engine.train("s", 150).result(timeout=120)
+    assert state.epoch == 150
+    assert state.step == 150 * 25  # 250 training points, batch 10
+    assert state.test_accuracy is not None and state.test_accuracy >= 0.95
+    assert not state.running
+    history = engine.history("s").result()
+    assert history["epoch"][-1] == 150 and len(history["train_loss"]) == 150
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"data": {"dataset": "circle"}, "network": {"hidden_layers": [6, 4]}},
+        {"data": {"dataset": "gauss"}},
+        {"data": {"dataset": "spiral"}, "features": ["x1", "x2", "x1^2", "x2^2", "x1x2", "sin_x1", "sin_x2"],
+         "network": {"hidden_layers": [8, 8, 6]}, "training": {"optimizer": "adam", "learning_rate": 0.01}},
+    ],
+)
+def test_classification_sets_learn(engine: Engine, config: dict[str, Any]) -> None:
+    engine.create_session("s", cfg(**config)).result()
+    epochs = 400 if config["data"]["dataset"] == "spiral" else 100
+    state = engine.train("s", epochs).result(timeout=300)
+    assert state.test_accuracy is not None and state.test_accuracy >= 0.9
+
+
+@pytest.mark.parametrize("dataset", ["plane", "multi-gauss"])
+def test_regression_sets_learn(engine: Engine, dataset: str) -> None:
+    engine.create_session("s", cfg(problem="regression", data={"dataset": dataset},
+                                   network={"hidden_layers": [8, 8]})).result()
+    first = engine.train("s", 1).result(timeout=60).test_loss
+    last = engine.train("s", 100).result(timeout=120).test_loss
+    assert first is not None and last is not None and last < first * 0.5
+    metrics = engine.metrics("s").result()
+    assert metrics["problem"] == "regression" and metrics["test"]["mse"] == pytest.approx(last, rel=1e-4)
+
+
+def test_learning_rate_changes_live_but_layers_reinitialise(engine: Engine) -> None:
+    base = cfg()
+    engine.create_session("s", base).result()
+    engine.train("s", 3).result(timeout=60)
+    live = base.model_copy(update={"training": base.training.model_copy(update={"learning_rate": 0.3})})
+    state = engine.configure("s", live).result()
+    assert state.epoch == 3 and state.learning_rate == 0.3
+    deeper = live.model_copy(update={"network": live.network.model_copy(update={"hidden_layers": [3]})})
+    state = engine.configure("s", deeper).result()
+    assert state.epoch == 0 and engine.config("s").network.hidden_layers == [3]
+
+
+def test_play_pause_keeps_other_sessions_of_the_group_intact(engine: Engine) -> None:
+    engine.create_session("a", cfg()).result()
+    engine.create_session("b", cfg()).result()
+    before = engine.metrics("b").result()["train"]["loss"]
+    engine.train("a", 5).result(timeout=60)
+    assert engine.state("b").epoch == 0
+    assert engine.metrics("b").result()["train"]["loss"] == before
+    engine.play("b").result()
+    engine.train("a", 2).result(timeout=60)
+    engine.pause("b").result()
+    assert engine.state("b").epoch > 0 and not engine.state("b").running
+    engine.delete_session("a").result()
+    assert engine.session_ids() == ["b"]
+    with pytest.raises(UnknownSession):
+        engine.state("a")
+
+
+def test_divergence_pauses_with_a_reason_and_streams_no_nan(engine: Engine) -> None:
+    config = cfg(problem="regression", data={"dataset": "plane"}, network={"hidden_layers": [8, 8, 8]},
+                 training={"learning_rate": 1000.0})
+    engine.create_session("s", config).result()
+    watcher = RecordingWatcher()
+    engine.watch("s", watcher).result()
+    state = engine.train("s", 50).result(timeout=60)
+    assert state.stop_reason is not None and state.stop_reason.startswith("diverged")
+    assert state.epoch < 50
+    watcher.got_frame.clear()
+    assert watcher.got_frame.wait(10)
+    frame = decode_frame(watcher.frames[-1])
+    assert np.isfinite(frame.arrays["history"]).all()
+    for value in frame.header["state"].values():
+        assert not (isinstance(value, float) and not math.isfinite(value))
+
+
+def test_watcher_gets_frames_and_events(engine: Engine) -> None:
+    engine.create_session("s", cfg()).result()
+    watcher = RecordingWatcher()
+    engine.watch("s", watcher).result()
+    assert watcher.got_frame.wait(10)
+    frame = decode_frame(watcher.frames[-1])
+    assert frame.arrays["grid"].shape == (100, 100) and frame.arrays["grid"].dtype == np.uint8
+    assert frame.header["confusion"]["labels"] == [0, 1]
+    assert len(watcher.frames[-1]) < 16_384
+    config = engine.config("s")
+    noisy = config.model_copy(update={"data": config.data.model_copy(update={"noise": 20.0})})
+    engine.configure("s", noisy).result()
+    kinds = [e["type"] for e in watcher.events]
+    assert kinds == ["dataset", "config"] and watcher.events[0]["version"] == 2
+    engine.delete_session("s").result()
+    assert watcher.closes == [(4404, "session deleted")]
+
+
+def test_grid_and_dataset_json(engine: Engine) -> None:
+    engine.create_session("s", cfg()).result()
+    grid = engine.grid("s", 20).result()
+    assert grid["resolution"] == 20 and len(grid["values"]) == 20 and len(grid["values"][0]) == 20
+    assert all(0.0 <= v <= 1.0 for row in grid["values"] for v in row)
+    data = engine.dataset("s").result()
+    assert len(data["train"]["x"]) == 250 and len(data["test"]["y"]) == 250
