@@ -89,8 +89,9 @@ CASES = [
 ] + [("tanh", opt, "regression", reg) for opt in catalog.OPTIMIZERS for reg in ("none", "l1", "l2")]
 
 
+@pytest.mark.parametrize("manual", [True, False], ids=["manual-backward", "autograd"])
 @pytest.mark.parametrize("activation,optimizer,problem,reg", CASES)
-def test_batched_group_matches_plain_torch(activation: str, optimizer: str, problem: str, reg: str) -> None:
+def test_batched_group_matches_plain_torch(activation: str, optimizer: str, problem: str, reg: str, manual: bool) -> None:
     # Three sessions of one shape with different rates and batch sizes share a group; the
     # last batch of an epoch is partial (30 training points), so masking is exercised too.
     lrs = [0.03, 0.1, 0.01] if optimizer == "sgd" else [0.01, 0.003, 0.03]
@@ -101,7 +102,9 @@ def test_batched_group_matches_plain_torch(activation: str, optimizer: str, prob
     for i, config in enumerate(configs):
         s = Session(str(i), config, SessionData.build(config, 1), init_count=i)
         key = s.key()
-        group = group or Group(key, torch.device("cpu"))
+        if group is None:
+            group = Group(key, torch.device("cpu"))
+            group.manual_backward = manual and group.manual_backward
         assert key == group.key
         group.add(s, s.fresh_row(key))
         sessions.append(s)
