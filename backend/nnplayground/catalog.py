@@ -68,13 +68,26 @@ ACTIVATIONS: dict[str, Choice] = {
     ]
 }
 
+_ADAM = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0}
+
+# Hyperparameters and their defaults are torch.optim's (AdamW's weight decay is decoupled).
 OPTIMIZERS: dict[str, OptimizerChoice] = {
     c.name: c
     for c in [
-        OptimizerChoice("sgd", "SGD", "plain stochastic gradient descent"),
-        OptimizerChoice(
-            "adam", "Adam", "adaptive moments", params={"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
-        ),
+        OptimizerChoice("sgd", "SGD", "plain (stochastic) gradient descent", {"weight_decay": 0.0}),
+        OptimizerChoice("momentum", "SGD + momentum", "velocity v = μv + g; w -= lr·v",
+                        {"momentum": 0.9, "weight_decay": 0.0}),
+        OptimizerChoice("nesterov", "Nesterov", "momentum that looks ahead", {"momentum": 0.9, "weight_decay": 0.0}),
+        OptimizerChoice("adagrad", "Adagrad", "per-weight rate shrinks with the sum of squared gradients",
+                        {"eps": 1e-10, "weight_decay": 0.0}),
+        OptimizerChoice("adadelta", "Adadelta", "Adagrad with a decaying window; lr 1.0 is usual",
+                        {"rho": 0.9, "eps": 1e-6, "weight_decay": 0.0}),
+        OptimizerChoice("rmsprop", "RMSprop", "divides by a running RMS of gradients",
+                        {"alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0}),
+        OptimizerChoice("adam", "Adam", "adaptive moments (momentum + RMSprop)", dict(_ADAM)),
+        OptimizerChoice("adamw", "AdamW", "Adam with decoupled weight decay", {**_ADAM, "weight_decay": 0.01}),
+        OptimizerChoice("nadam", "Nadam", "Adam with Nesterov momentum", {**_ADAM, "momentum_decay": 0.004}),
+        OptimizerChoice("adamax", "Adamax", "Adam with the infinity norm", dict(_ADAM)),
     ]
 }
 

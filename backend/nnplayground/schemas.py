@@ -55,6 +55,20 @@ class TrainSpec(Spec):
     regularization: Literal["none", "l1", "l2"] = "none"
     regularization_rate: float = Field(0.0, ge=0, le=1000)
     loss: str | None = Field(None, description="None picks the problem's default loss")
+    # Optimiser hyperparameters; None takes the optimiser's default from the catalog.
+    momentum: float | None = Field(None, ge=0, lt=1)
+    beta1: float | None = Field(None, ge=0, lt=1)
+    beta2: float | None = Field(None, ge=0, lt=1)
+    eps: float | None = Field(None, gt=0, le=1)
+    rho: float | None = Field(None, ge=0, lt=1)
+    alpha: float | None = Field(None, ge=0, lt=1)
+    weight_decay: float | None = Field(None, ge=0, le=10)
+    momentum_decay: float | None = Field(None, ge=0, le=1)
+
+    def optimizer_value(self, name: str) -> float:
+        """A hyperparameter of the chosen optimiser: the config's value or the catalog default."""
+        value = getattr(self, name)
+        return float(catalog.OPTIMIZERS[self.optimizer].params[name] if value is None else value)
 
     @field_validator("optimizer")
     @classmethod

@@ -3,7 +3,9 @@
 The engine's worker thread calls a Subscriber's Watcher methods; they only hand data over to the
 event loop (`call_soon_threadsafe`) and return, so a slow or dead client never blocks training or
 other clients. The sender task sends every pending event first, then the newest frame; a frame
-that is replaced before it goes out is skipped.
+that is replaced before it goes out is skipped. Order is kept: a frame made before an event is
+sent before it (frames are skipped, never reordered), so a client never sees a frame older than
+the config or dataset message it already has.
 """
 
 import asyncio
@@ -43,7 +45,8 @@ class Subscriber:
     def __init__(self, websocket: WebSocket, *, max_events: int = 1000, close_timeout: float = 5.0) -> None:
         self._ws = websocket
         self._loop = asyncio.get_running_loop()
-        self._events: deque[dict[str, Any]] = deque()
+        # Must-deliver messages in order: JSON events, and frames that an event overtook.
+        self._events: deque[dict[str, Any] | bytes] = deque()
         self._frame: bytes | None = None
         self._close: tuple[int, str] | None = None
         self._wake = asyncio.Event()
@@ -84,6 +87,11 @@ class Subscriber:
             # closing tells it to reconnect and start from a fresh hello.
             self.close(1013, f"client too slow: {len(self._events)} messages pending")
             return
+        if self._frame is not None:
+            # The pending frame predates this event: it goes out first, and is no longer
+            # replaceable, since a newer frame must come after the event.
+            self._events.append(self._frame)
+            self._frame = None
         self._events.append(message)
         self._wake.set()
 
@@ -120,7 +128,12 @@ class Subscriber:
                     await ws.close(code, reason)
                     return
                 if self._events:
-                    await ws.send_text(to_json_text(self._events.popleft()))
+                    item = self._events.popleft()
+                    if isinstance(item, bytes):
+                        await ws.send_bytes(item)
+                        self.frames_sent += 1
+                    else:
+                        await ws.send_text(to_json_text(item))
                     continue
                 if self._frame is not None:
                     data, self._frame = self._frame, None

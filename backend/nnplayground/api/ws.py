@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, WebSocket
 from pydantic import Field, TypeAdapter, ValidationError
 
+from ..config import Settings
 from ..engine import Engine, UnknownSession
 from ..schemas import (
     Command,
@@ -71,7 +72,7 @@ def parse_command(text: str) -> Command:
     raise _items_error(items)
 
 
-async def _run_command(command: Command, session_id: str, engine: Engine, settings: SettingsDep) -> None:
+async def _run_command(command: Command, session_id: str, engine: Engine, settings: Settings) -> None:
     match command:
         case PlayCommand():
             fut = engine.play(session_id)
@@ -96,7 +97,7 @@ async def _run_command(command: Command, session_id: str, engine: Engine, settin
 
 
 async def _receive_commands(
-    websocket: WebSocket, subscriber: Subscriber, session_id: str, engine: Engine, settings: SettingsDep
+    websocket: WebSocket, subscriber: Subscriber, session_id: str, engine: Engine, settings: Settings
 ) -> None:
     limit = settings.max_message_bytes
     while not subscriber.closing:
@@ -144,11 +145,7 @@ async def stream(
     try:
         # Watch before taking the hello snapshot, so no change can fall between the two:
         # events from now on queue up behind hello and dataset.
-        engine.watch(session_id, subscriber)
-    except UnknownSession:
-        await websocket.close(4404, f"unknown session {session_id}")
-        return
-    try:
+        await asyncio.wrap_future(engine.watch(session_id, subscriber))
         hello = {
             "type": "hello",
             "id": session_id,
@@ -166,5 +163,6 @@ async def stream(
         with suppress(RuntimeError):
             await websocket.close(4404, f"unknown session {session_id}")
     finally:
-        with suppress(UnknownSession):
-            engine.unwatch(session_id, subscriber)
+        # Not awaited: the engine drops the watcher in order with its other commands, and a
+        # cancelled connection must not wait on the worker to finish cleaning up.
+        engine.unwatch(session_id, subscriber)

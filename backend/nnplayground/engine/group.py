@@ -74,7 +74,7 @@ class Group:
         self.n_layers = len(key.dims) - 1
         self.param_names = [f"{p}{i}" for i in range(self.n_layers) for p in ("W", "b")]
         self.slot_names = [f"{s}.{p}" for s in self.optimizer.slots for p in self.param_names]
-        self.hyper_names = ["lr", "l1", "l2", "t", *self.optimizer.hyper]
+        self.hyper_names = ["lr", "l1", "l2", "t", *self.optimizer.hyper, *self.optimizer.scalars]
         self.capacity = 0
         self.size = 0
         self.running = 0
@@ -133,7 +133,7 @@ class Group:
             for name, value in [*row.params.items(), *row.slots.items()]:
                 t[name][r] = value.to(self.device)
             for name in self.hyper_names:
-                t[name][r] = row.hyper.get(name, 0.0)
+                t[name][r] = row.hyper.get(name, self.optimizer.scalars.get(name, 0.0))
             for name in ("x_train", "y_train", "x_test", "y_test"):
                 t[name][r].zero_()
                 value = getattr(row, name)
@@ -263,8 +263,7 @@ class Group:
             grads = list(torch.autograd.grad(total, params))
         with torch.no_grad():
             hyper = {n: t[n][:k] for n in self.hyper_names}
-            if "t" in hyper and self.optimizer.slots:
-                hyper["t"].add_(1)
+            hyper["t"].add_(1)
             slots = {s: [t[f"{s}.{p}"][:k] for p in self.param_names] for s in self.optimizer.slots}
             self.optimizer.update([p.detach() for p in params], grads, slots, hyper)
         h["steps_in_epoch"][:k] += 1

@@ -1,15 +1,19 @@
 """Optimisers over stacked parameters: every tensor is (sessions, ...), every hyperparameter (sessions,).
 
 Each follows torch.optim's update rule exactly, so one row trains as torch.optim would train it
-alone (tests/unit/test_engine_equivalence.py checks this step for step).
+alone (tests/unit/test_engine_equivalence.py checks this step for step). `h` holds the
+per-session hyperparameters and scalars: lr, t (this step's number, from 1), and the names an
+optimiser lists in `hyper` and `scalars`.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 Tensors = list[torch.Tensor]
+Hyper = dict[str, torch.Tensor]
+Update = Callable[[Tensors, Tensors, dict[str, Tensors], Hyper], None]
 
 
 def _col(h: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -19,32 +23,146 @@ def _col(h: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class BatchedOptimizer:
-    """An update rule plus the per-parameter state slots and hyperparameters it needs."""
+    """An update rule plus the state it needs: per-parameter slots and per-session scalars."""
 
-    slots: tuple[str, ...]  # state tensors per parameter, zero-initialised, shaped like it
-    hyper: tuple[str, ...]  # per-session hyperparameters besides lr
-    update: Callable[[Tensors, Tensors, dict[str, Tensors], dict[str, torch.Tensor]], None]
+    update: Update
+    slots: tuple[str, ...] = ()  # state tensors per parameter, zero-initialised, shaped like it
+    hyper: tuple[str, ...] = ()  # hyperparameters besides lr (settable, live)
+    scalars: dict[str, float] = field(default_factory=dict)  # per-session running state, initial value
 
 
-def _sgd(params: Tensors, grads: Tensors, state: dict[str, Tensors], h: dict[str, torch.Tensor]) -> None:
+def _coupled_decay(p: torch.Tensor, g: torch.Tensor, h: Hyper) -> torch.Tensor:
+    """torch.optim's weight_decay for all but AdamW: g + wd * p."""
+    return g + _col(h["weight_decay"], p) * p
+
+
+def _sgd(params: Tensors, grads: Tensors, state: dict[str, Tensors], h: Hyper) -> None:
     for p, g in zip(params, grads, strict=True):
-        p.sub_(_col(h["lr"], p) * g)
+        p.sub_(_col(h["lr"], p) * _coupled_decay(p, g, h))
 
 
-def _adam(params: Tensors, grads: Tensors, state: dict[str, Tensors], h: dict[str, torch.Tensor]) -> None:
-    # h["t"] is the step number, already incremented for this step: (sessions,)
-    b1, b2, eps, t = h["beta1"], h["beta2"], h["eps"], h["t"]
-    bias1 = 1 - b1**t
-    bias2_sqrt = (1 - b2**t).sqrt()
-    step_size = h["lr"] / bias1
+def _momentum(nesterov: bool) -> Update:
+    def update(params: Tensors, grads: Tensors, state: dict[str, Tensors], h: Hyper) -> None:
+        # A zero buffer gives torch's first step (buf = g) since dampening is 0.
+        for p, g, buf in zip(params, grads, state["momentum_buffer"], strict=True):
+            g = _coupled_decay(p, g, h)
+            mu = _col(h["momentum"], p)
+            buf.mul_(mu).add_(g)
+            step = g + mu * buf if nesterov else buf
+            p.sub_(_col(h["lr"], p) * step)
+
+    return update
+
+
+def _adagrad(params: Tensors, grads: Tensors, state: dict[str, Tensors], h: Hyper) -> None:
+    for p, g, acc in zip(params, grads, state["sum"], strict=True):
+        g = _coupled_decay(p, g, h)
+        acc.addcmul_(g, g)
+        p.sub_(_col(h["lr"], p) * g / (acc.sqrt() + _col(h["eps"], p)))
+
+
+def _adadelta(params: Tensors, grads: Tensors, state: dict[str, Tensors], h: Hyper) -> None:
+    for p, g, sq, acc in zip(params, grads, state["square_avg"], state["acc_delta"], strict=True):
+        g = _coupled_decay(p, g, h)
+        rho, eps = _col(h["rho"], p), _col(h["eps"], p)
+        sq.mul_(rho).addcmul_(g * (1 - rho), g)
+        delta = (acc + eps).sqrt() / (sq + eps).sqrt() * g
+        acc.mul_(rho).addcmul_(delta * (1 - rho), delta)
+        p.sub_(_col(h["lr"], p) * delta)
+
+
+def _rmsprop(params: Tensors, grads: Tensors, state: dict[str, Tensors], h: Hyper) -> None:
+    for p, g, sq in zip(params, grads, state["square_avg"], strict=True):
+        g = _coupled_decay(p, g, h)
+        alpha = _col(h["alpha"], p)
+        sq.mul_(alpha).addcmul_(g * (1 - alpha), g)
+        p.sub_(_col(h["lr"], p) * g / (sq.sqrt() + _col(h["eps"], p)))
+
+
+def _adam(decoupled: bool) -> Update:
+    def update(params: Tensors, grads: Tensors, state: dict[str, Tensors], h: Hyper) -> None:
+        b1, b2, t = h["beta1"], h["beta2"], h["t"]
+        bias2_sqrt = (1 - b2**t).sqrt()
+        step_size = h["lr"] / (1 - b1**t)
+        for p, g, m, v in zip(params, grads, state["m"], state["v"], strict=True):
+            if decoupled:
+                p.mul_(1 - _col(h["lr"] * h["weight_decay"], p))
+            else:
+                g = _coupled_decay(p, g, h)
+            m.lerp_(g, 1 - _col(b1, m))
+            v.mul_(_col(b2, v)).addcmul_(g * (1 - _col(b2, v)), g)
+            denom = v.sqrt() / _col(bias2_sqrt, v) + _col(h["eps"], v)
+            p.sub_(_col(step_size, p) * m / denom)
+
+    return update
+
+
+def _nadam(params: Tensors, grads: Tensors, state: dict[str, Tensors], h: Hyper) -> None:
+    b1, b2, t, psi = h["beta1"], h["beta2"], h["t"], h["momentum_decay"]
+    mu = b1 * (1 - 0.5 * 0.96 ** (t * psi))
+    mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
+    h["mu_product"].mul_(mu)
+    mu_product = h["mu_product"]
+    bias2 = 1 - b2**t
     for p, g, m, v in zip(params, grads, state["m"], state["v"], strict=True):
+        g = _coupled_decay(p, g, h)
         m.lerp_(g, 1 - _col(b1, m))
         v.mul_(_col(b2, v)).addcmul_(g * (1 - _col(b2, v)), g)
-        denom = v.sqrt() / _col(bias2_sqrt, v) + _col(eps, v)
-        p.sub_(_col(step_size, p) * m / denom)
+        denom = (v / _col(bias2, v)).sqrt() + _col(h["eps"], v)
+        lr = h["lr"]
+        p.sub_(_col(lr * (1 - mu) / (1 - mu_product), p) * g / denom)
+        p.sub_(_col(lr * mu_next / (1 - mu_product * mu_next), p) * m / denom)
 
+
+def _adamax(params: Tensors, grads: Tensors, state: dict[str, Tensors], h: Hyper) -> None:
+    b1, b2, t = h["beta1"], h["beta2"], h["t"]
+    clr = h["lr"] / (1 - b1**t)
+    for p, g, m, u in zip(params, grads, state["m"], state["u"], strict=True):
+        g = _coupled_decay(p, g, h)
+        m.lerp_(g, 1 - _col(b1, m))
+        torch.maximum(u * _col(b2, u), g.abs() + _col(h["eps"], u), out=u)
+        p.sub_(_col(clr, p) * m / u)
+
+
+_ADAM_HYPER = ("beta1", "beta2", "eps", "weight_decay")
 
 OPTIMIZERS: dict[str, BatchedOptimizer] = {
-    "sgd": BatchedOptimizer(slots=(), hyper=(), update=_sgd),
-    "adam": BatchedOptimizer(slots=("m", "v"), hyper=("beta1", "beta2", "eps"), update=_adam),
+    "sgd": BatchedOptimizer(_sgd, hyper=("weight_decay",)),
+    "momentum": BatchedOptimizer(_momentum(False), ("momentum_buffer",), ("momentum", "weight_decay")),
+    "nesterov": BatchedOptimizer(_momentum(True), ("momentum_buffer",), ("momentum", "weight_decay")),
+    "adagrad": BatchedOptimizer(_adagrad, ("sum",), ("eps", "weight_decay")),
+    "adadelta": BatchedOptimizer(_adadelta, ("square_avg", "acc_delta"), ("rho", "eps", "weight_decay")),
+    "rmsprop": BatchedOptimizer(_rmsprop, ("square_avg",), ("alpha", "eps", "weight_decay")),
+    "adam": BatchedOptimizer(_adam(False), ("m", "v"), _ADAM_HYPER),
+    "adamw": BatchedOptimizer(_adam(True), ("m", "v"), _ADAM_HYPER),
+    "nadam": BatchedOptimizer(_nadam, ("m", "v"), (*_ADAM_HYPER, "momentum_decay"), {"mu_product": 1.0}),
+    "adamax": BatchedOptimizer(_adamax, ("m", "u"), _ADAM_HYPER),
 }
+
+
+def torch_optimizer(
+    name: str, params: list[torch.nn.Parameter], lr: float, h: dict[str, float]
+) -> torch.optim.Optimizer:
+    """The torch.optim equivalent of a batched optimiser (reference for tests and exported scripts)."""
+    wd = h.get("weight_decay", 0.0)
+    betas = (h.get("beta1", 0.9), h.get("beta2", 0.999))
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=wd)
+    if name in ("momentum", "nesterov"):
+        return torch.optim.SGD(params, lr=lr, momentum=h["momentum"], nesterov=name == "nesterov", weight_decay=wd)
+    if name == "adagrad":
+        return torch.optim.Adagrad(params, lr=lr, eps=h["eps"], weight_decay=wd)
+    if name == "adadelta":
+        return torch.optim.Adadelta(params, lr=lr, rho=h["rho"], eps=h["eps"], weight_decay=wd)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=h["alpha"], eps=h["eps"], weight_decay=wd)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=betas, eps=h["eps"], weight_decay=wd)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=lr, betas=betas, eps=h["eps"], weight_decay=wd)
+    if name == "nadam":
+        return torch.optim.NAdam(params, lr=lr, betas=betas, eps=h["eps"], weight_decay=wd,
+                                 momentum_decay=h["momentum_decay"])
+    if name == "adamax":
+        return torch.optim.Adamax(params, lr=lr, betas=betas, eps=h["eps"], weight_decay=wd)
+    raise KeyError(name)

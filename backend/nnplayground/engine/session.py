@@ -13,13 +13,18 @@ from ..data import feature_matrix, generate, split
 from ..schemas import SessionConfig, SessionState
 from .group import GroupKey, RowData, batch_cap
 from .history import History
+from .optim import OPTIMIZERS
 
 if TYPE_CHECKING:
     from .engine import Watcher
     from .group import Group
 
 # Configs that differ only in these paths are applied live, without re-initialising.
-LIVE_FIELDS = {("training", "learning_rate"), ("training", "regularization"), ("training", "regularization_rate")}
+LIVE_FIELDS = {
+    ("training", name)
+    for name in ("learning_rate", "regularization", "regularization_rate", "momentum", "beta1", "beta2", "eps",
+                 "rho", "alpha", "weight_decay", "momentum_decay")
+}
 
 
 @dataclass
@@ -57,8 +62,8 @@ def hyper_values(config: SessionConfig) -> dict[str, float]:
         "l1": rate if t.regularization == "l1" else 0.0,
         "l2": rate if t.regularization == "l2" else 0.0,
     }
-    if t.optimizer == "adam":
-        values.update(beta1=0.9, beta2=0.999, eps=1e-8)
+    for name in OPTIMIZERS[t.optimizer].hyper:
+        values[name] = t.optimizer_value(name)
     return values
 
 
@@ -193,6 +198,4 @@ class Session:
 
 
 def _slots(key: GroupKey) -> tuple[str, ...]:
-    from .optim import OPTIMIZERS
-
     return OPTIMIZERS[key.optimizer].slots

@@ -1,0 +1,1 @@
+"""HTTP and websocket routes: one router per module (meta, sessions, ws), shared dependencies in deps."""

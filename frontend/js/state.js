@@ -1,0 +1,196 @@
+// The page's set-up as one property table keyed by wire (URL) names.
+// The same table drives the URL hash, the session config sent to the server and the controls,
+// as in TensorFlow Playground's state.ts, but the values live in a State object, not in globals.
+
+/** How each URL key maps onto the server's SessionConfig (docs/protocol.md). */
+export const PROPS = [
+  { name: 'problem', path: ['problem'], type: 'string' },
+  { name: 'dataset', path: ['data', 'dataset'], type: 'string' },
+  { name: 'noise', path: ['data', 'noise'], type: 'number' },
+  // URL in percent (10..90), config as a fraction (0.1..0.9).
+  { name: 'train_ratio', path: ['data', 'train_ratio'], type: 'percent' },
+  { name: 'points', path: ['data', 'num_points'], type: 'int' },
+  { name: 'seed', path: ['data', 'seed'], type: 'int' },
+  { name: 'features', path: ['features'], type: 'list' },
+  { name: 'hidden', path: ['network', 'hidden_layers'], type: 'intlist' },
+  { name: 'activation', path: ['network', 'activation'], type: 'string' },
+  { name: 'optimizer', path: ['training', 'optimizer'], type: 'string' },
+  { name: 'lr', path: ['training', 'learning_rate'], type: 'number', live: true },
+  { name: 'batch', path: ['training', 'batch_size'], type: 'int' },
+  { name: 'reg', path: ['training', 'regularization'], type: 'string', live: true },
+  { name: 'reg_rate', path: ['training', 'regularization_rate'], type: 'number', live: true },
+];
+
+/** Page-only settings: kept in the URL, never sent to the server. */
+export const UI_PROPS = [
+  { name: 'show_test', type: 'bool', fallback: false },
+  { name: 'discretize', type: 'bool', fallback: false },
+];
+
+const PROP_BY_NAME = Object.fromEntries([...PROPS, ...UI_PROPS].map((p) => [p.name, p]));
+
+function getPath(obj, path) {
+  return path.reduce((o, k) => (o == null ? undefined : o[k]), obj);
+}
+
+function setPath(obj, path, value) {
+  let o = obj;
+  for (const k of path.slice(0, -1)) {
+    if (typeof o[k] !== 'object' || o[k] === null) o[k] = {};
+    o = o[k];
+  }
+  o[path[path.length - 1]] = value;
+}
+
+/** Round away float noise such as 0.30000000000000004 for display and URLs. */
+function tidy(n) {
+  return Number.parseFloat(Number(n).toPrecision(12));
+}
+
+/** Config value -> URL text. */
+function serialise(prop, value) {
+  switch (prop.type) {
+    case 'percent':
+      return String(tidy(value * 100));
+    case 'list':
+    case 'intlist':
+      return value.join(',');
+    case 'bool':
+      return value ? 'true' : 'false';
+    case 'number':
+    case 'int':
+      return String(tidy(value));
+    default:
+      return String(value);
+  }
+}
+
+/** URL text -> config value; `undefined` when the text cannot be read (the default is kept). */
+function parse(prop, text) {
+  const num = (t) => (t.trim() === '' ? NaN : Number(t));
+  switch (prop.type) {
+    case 'percent': {
+      // Percent as TF Playground writes it (50); a fraction (0.5) is read as one too.
+      const n = num(text);
+      if (!Number.isFinite(n)) return undefined;
+      return n > 1 ? tidy(n / 100) : n;
+    }
+    case 'number': {
+      const n = num(text);
+      return Number.isFinite(n) ? n : undefined;
+    }
+    case 'int': {
+      const n = num(text);
+      return Number.isInteger(n) ? n : undefined;
+    }
+    case 'list':
+      return text === '' ? [] : text.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'intlist': {
+      if (text.trim() === '') return [];
+      const xs = text.split(',').map(num);
+      return xs.every(Number.isInteger) ? xs : undefined;
+    }
+    case 'bool':
+      return text === 'true' || text === '1';
+    default:
+      return text;
+  }
+}
+
+function clone(v) {
+  return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
+}
+
+/** The page's set-up: values keyed by wire names, plus page-only settings. */
+export class State {
+  /** @param {object} defaults a full SessionConfig (catalog.defaults) */
+  constructor(defaults) {
+    this.defaults = clone(defaults);
+    this.values = {};
+    this.setConfig(defaults);
+    for (const p of UI_PROPS) this.values[p.name] = p.fallback;
+  }
+
+  get(name) {
+    return clone(this.values[name]);
+  }
+
+  set(name, value) {
+    if (!(name in PROP_BY_NAME)) throw new Error(`unknown setting ${name}`);
+    this.values[name] = clone(value);
+  }
+
+  /** Adopt a full or partial SessionConfig (e.g. the server's answer). */
+  setConfig(config) {
+    for (const p of PROPS) {
+      const v = getPath(config, p.path);
+      if (v !== undefined) this.values[p.name] = clone(v);
+    }
+  }
+
+  /** The full SessionConfig these values describe. */
+  config() {
+    const out = {};
+    for (const p of PROPS) setPath(out, p.path, clone(this.values[p.name]));
+    return out;
+  }
+
+  /** A partial SessionConfig holding only the named settings. */
+  partial(names) {
+    const out = {};
+    for (const name of names) {
+      const p = PROP_BY_NAME[name];
+      if (p && p.path) setPath(out, p.path, clone(this.values[name]));
+    }
+    return out;
+  }
+
+  /** True when every named setting applies live (no re-initialisation on the server). */
+  static isLive(names) {
+    return names.every((n) => PROP_BY_NAME[n] && PROP_BY_NAME[n].live);
+  }
+
+  /** `dataset=xor&noise=10&...`; every key is written so a shared link never depends on defaults. */
+  toHash() {
+    const parts = [];
+    for (const p of [...PROPS, ...UI_PROPS]) {
+      const v = this.values[p.name];
+      if (v === undefined) continue;
+      parts.push(`${p.name}=${encodeURIComponent(serialise(p, v)).replace(/%2C/g, ',')}`);
+    }
+    return parts.join('&');
+  }
+
+  /**
+   * Read `#key=value&...` over the defaults. Unknown keys and unreadable values are ignored.
+   * Returns the keys it could not read, for a warning.
+   */
+  readHash(hash, defaultDatasetFor = (problem) => (problem === 'regression' ? 'plane' : 'circle')) {
+    const bad = [];
+    const text = hash.startsWith('#') ? hash.slice(1) : hash;
+    if (!text) return bad;
+    const seen = new Set();
+    for (const pair of text.split('&')) {
+      if (!pair) continue;
+      const i = pair.indexOf('=');
+      const key = decodeURIComponent(i < 0 ? pair : pair.slice(0, i));
+      const raw = i < 0 ? '' : decodeURIComponent(pair.slice(i + 1).replace(/\+/g, ' '));
+      const prop = PROP_BY_NAME[key];
+      if (!prop) {
+        bad.push(key);
+        continue;
+      }
+      const value = parse(prop, raw);
+      if (value === undefined) bad.push(key);
+      else {
+        this.values[key] = value;
+        seen.add(key);
+      }
+    }
+    // Only a problem in the URL: take that problem's default data set, as the server does.
+    if (seen.has('problem') && !seen.has('dataset') && this.values.problem !== this.defaults.problem) {
+      this.values.dataset = defaultDatasetFor(this.values.problem);
+    }
+    return bad;
+  }
+}

@@ -1,0 +1,206 @@
+"""Data-set generators: shapes, labels, ranges, determinism, noise, splits, TF geometry."""
+
+import numpy as np
+import pytest
+
+from nnplayground import catalog
+from nnplayground.data import GENERATORS, generate, split
+
+ALL = list(catalog.DATASETS)
+CLASSIFY = [n for n, d in catalog.DATASETS.items() if d.problem == "classification"]
+REGRESS = [n for n, d in catalog.DATASETS.items() if d.problem == "regression"]
+
+
+def test_generators_match_catalog():
+    assert set(GENERATORS) == set(catalog.DATASETS)
+
+
+def test_problem_lists_are_not_empty():
+    assert CLASSIFY and REGRESS
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("n", [10, 11, 500])
+def test_shape_and_dtype(name, n):
+    points, labels = generate(name, n, 25, seed=3)
+    assert points.shape == (n, 2)
+    assert labels.shape == (n,)
+    assert points.dtype == np.float32
+    assert labels.dtype == np.float32
+    assert np.isfinite(points).all() and np.isfinite(labels).all()
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("noise", [0, 50])
+def test_points_within_extent(name, noise):
+    points, _ = generate(name, 1000, noise, seed=1)
+    assert points.min() >= -6.0 and points.max() <= 6.0
+
+
+@pytest.mark.parametrize("name", CLASSIFY)
+def test_classification_noise_free_labels_are_binary_and_balanced(name):
+    _, labels = generate(name, 1000, 0, seed=2)
+    assert set(np.unique(labels).tolist()) == {0.0, 1.0}
+    if name == "xor":
+        assert 0.45 < labels.mean() < 0.55  # uniform over the square: half by area
+    else:
+        assert int(labels.sum()) == 500  # TF makes n/2 points of each class
+
+
+@pytest.mark.parametrize("name", CLASSIFY)
+def test_classification_noisy_labels_keep_both_classes(name):
+    _, labels = generate(name, 1000, 50, seed=2)
+    assert set(np.unique(labels).tolist()) == {0.0, 1.0}
+    # Label noise flips points near the boundary; in TF's circle it mostly pushes the disc out.
+    assert 0.25 < labels.mean() < 0.75
+
+
+@pytest.mark.parametrize("name", ["gauss", "spiral"])
+def test_position_noise_keeps_exact_halves(name):
+    _, labels = generate(name, 501, 50, seed=0)
+    assert int(labels.sum()) == 251  # odd n: class 1 gets the extra point
+
+
+@pytest.mark.parametrize("name", REGRESS)
+def test_regression_labels_are_real_and_bounded(name):
+    _, labels = generate(name, 1000, 0, seed=4)
+    assert len(np.unique(labels)) > 100
+    assert np.abs(labels).max() <= 1.2 + 1e-6
+    assert labels.min() < -0.5 and labels.max() > 0.5
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_same_seed_same_data(name):
+    a = generate(name, 200, 30, seed=123)
+    b = generate(name, 200, 30, seed=123)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_different_seed_different_points(name):
+    a, _ = generate(name, 200, 30, seed=1)
+    b, _ = generate(name, 200, 30, seed=2)
+    assert not np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_noise_changes_data(name):
+    p0, y0 = generate(name, 500, 0, seed=7)
+    p1, y1 = generate(name, 500, 50, seed=7)
+    assert not (np.array_equal(p0, p1) and np.array_equal(y0, y1))
+
+
+@pytest.mark.parametrize("name", ["circle", "xor", "plane", "multi-gauss"])
+def test_label_noise_keeps_points_and_changes_labels(name):
+    # As in TF, noise here is applied where the label is read, not to the point.
+    p0, y0 = generate(name, 500, 0, seed=7)
+    p1, y1 = generate(name, 500, 50, seed=7)
+    np.testing.assert_array_equal(p0, p1)
+    assert not np.array_equal(y0, y1)
+
+
+@pytest.mark.parametrize("name", ["gauss", "spiral"])
+def test_position_noise_moves_points(name):
+    p0, _ = generate(name, 500, 0, seed=7)
+    p1, _ = generate(name, 500, 50, seed=7)
+    assert np.abs(p0 - p1).max() > 0.1
+
+
+def test_order_is_shuffled():
+    _, labels = generate("circle", 200, 0, seed=0)
+    # Unshuffled, TF's order is all of class 1 then all of class 0.
+    assert labels[:100].mean() not in (0.0, 1.0)
+
+
+def test_circle_noise_free_is_separable_by_radius():
+    points, labels = generate("circle", 1000, 0, seed=5)
+    r = np.hypot(points[:, 0], points[:, 1])
+    assert (r[labels == 1] <= 2.5 + 1e-5).all()
+    assert (r[labels == 0] >= 3.5 - 1e-5).all()
+    assert (r <= 5.0 + 1e-5).all()
+
+
+def test_xor_noise_free_labels_by_quadrant_with_padding():
+    points, labels = generate("xor", 1000, 0, seed=5)
+    np.testing.assert_array_equal(labels, (points[:, 0] * points[:, 1] >= 0).astype(np.float32))
+    assert np.abs(points).min() >= 0.3 - 1e-6
+    assert np.abs(points).max() <= 5.3 + 1e-6
+
+
+def test_gauss_class_centres():
+    points, labels = generate("gauss", 2000, 0, seed=5)
+    np.testing.assert_allclose(points[labels == 1].mean(axis=0), [2, 2], atol=0.15)
+    np.testing.assert_allclose(points[labels == 0].mean(axis=0), [-2, -2], atol=0.15)
+    # Noise 0 gives TF's variance 0.5.
+    assert points[labels == 1].var(axis=0) == pytest.approx([0.5, 0.5], rel=0.15)
+
+
+def test_gauss_noise_widens_clouds():
+    p0, y0 = generate("gauss", 2000, 0, seed=5)
+    p1, y1 = generate("gauss", 2000, 50, seed=5)
+    assert p1[y1 == 1].std() > 2 * p0[y0 == 1].std()
+
+
+def test_spiral_noise_free_arms_follow_tf_formula():
+    points, labels = generate("spiral", 200, 0, seed=5)
+    i = np.arange(100) / 100
+    r, t = i * 5, 1.75 * i * 2 * np.pi
+    arm1 = np.stack([r * np.sin(t), r * np.cos(t)], axis=1)
+    got1 = points[labels == 1]
+    got0 = points[labels == 0]
+    # Compare as sets: the order is shuffled.
+    np.testing.assert_allclose(got1[np.lexsort(got1.T)], arm1[np.lexsort(arm1.T)], atol=1e-5)
+    np.testing.assert_allclose(got0[np.lexsort(got0.T)], -arm1[np.lexsort(-arm1.T)], atol=1e-5)
+
+
+def test_plane_noise_free_label():
+    points, labels = generate("plane", 500, 0, seed=5)
+    np.testing.assert_allclose(labels, (points[:, 0] + points[:, 1]) / 10, atol=1e-6)
+
+
+def test_multi_gauss_noise_free_peaks_and_zero_between():
+    points, labels = generate("multi-gauss", 5000, 0, seed=5)
+    centres = {(-4, 2.5): 1, (0, 2.5): -1, (4, 2.5): 1, (-4, -2.5): -1, (0, -2.5): 1, (4, -2.5): -1}
+    for (cx, cy), sign in centres.items():
+        near = np.hypot(points[:, 0] - cx, points[:, 1] - cy) < 0.5
+        assert near.any()
+        assert (np.sign(labels[near]) == sign).all()
+        assert (np.abs(labels[near]) >= 0.75 - 1e-6).all()
+    far = np.min([np.hypot(points[:, 0] - cx, points[:, 1] - cy) for cx, cy in centres], axis=0) > 2
+    assert far.any() and (labels[far] == 0).all()
+
+
+def test_unknown_dataset_raises():
+    with pytest.raises(ValueError, match="unknown dataset"):
+        generate("moons", 10, 0, seed=0)
+
+
+@pytest.mark.parametrize("ratio", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+@pytest.mark.parametrize("n", [10, 11, 500, 999])
+def test_split_sizes(ratio, n):
+    points, labels = generate("circle", n, 0, seed=0)
+    (xtr, ytr), (xte, yte) = split(points, labels, ratio)
+    assert len(xtr) == len(ytr)
+    assert abs(len(xtr) - n * ratio) <= 0.5  # rounded to the nearest count
+    assert len(xte) == len(yte) == n - len(xtr)
+    assert len(xtr) >= 1 and len(xte) >= 1
+    # The split takes the first part as train, in order.
+    np.testing.assert_array_equal(np.concatenate([xtr, xte]), points)
+    np.testing.assert_array_equal(np.concatenate([ytr, yte]), labels)
+
+
+def test_split_keeps_one_point_each_side():
+    points, labels = generate("circle", 2, 0, seed=0)
+    (xtr, _), (xte, _) = split(points, labels, 0.1)
+    assert len(xtr) == 1 and len(xte) == 1
+    (xtr, _), (xte, _) = split(points, labels, 0.9)
+    assert len(xtr) == 1 and len(xte) == 1
+
+
+def test_split_exact_counts():
+    points, labels = generate("xor", 500, 0, seed=0)
+    (xtr, _), (xte, _) = split(points, labels, 0.5)
+    assert (len(xtr), len(xte)) == (250, 250)
+    (xtr, _), (xte, _) = split(points, labels, 0.7)
+    assert (len(xtr), len(xte)) == (350, 150)
