@@ -274,6 +274,7 @@ class Engine:
 
     def _set_running(self, session: Session, running: bool) -> SessionState:
         session.running = running
+        session.epochs_per_second = 0.0 if not running else session.epochs_per_second
         if running:
             session.stop_reason = None
             session.rate_epoch, session.rate_time = session.epoch, time.monotonic()
@@ -295,6 +296,7 @@ class Engine:
     def _stop(self, session: Session, reason: str) -> None:
         """Pause with a stated reason; scripted waits end with the state as it is."""
         session.running = False
+        session.epochs_per_second = 0.0
         session.stop_reason = reason
         for _, fut in session.train_waiters:
             fut.set_result(session.snapshot())
