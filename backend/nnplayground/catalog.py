@@ -23,6 +23,7 @@ class Choice:
 class DatasetChoice(Choice):
     problem: Problem = "classification"
     classes: int = 2  # 0 for regression
+    max_classes: int = 2  # > classes when `data.classes` may ask for more
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ DATASETS: dict[str, DatasetChoice] = {
         DatasetChoice("circle", "Circle", "a disc of one class inside a ring of the other"),
         DatasetChoice("xor", "Exclusive or", "four quadrants; needs a hidden layer"),
         DatasetChoice("gauss", "Gaussian", "two Gaussian clouds"),
-        DatasetChoice("spiral", "Spiral", "two interleaved spirals"),
+        DatasetChoice("spiral", "Spiral", "interleaved spiral arms, one per class", max_classes=6),
+        DatasetChoice("blobs", "Blobs", "k Gaussian clouds around a circle, one per class", max_classes=6),
         DatasetChoice("plane", "Plane", "a tilted plane", problem="regression", classes=0),
         DatasetChoice(
             "multi-gauss", "Multi Gaussian", "a sum of Gaussian bumps", problem="regression", classes=0
@@ -61,10 +63,74 @@ FEATURES: dict[str, Choice] = {
 ACTIVATIONS: dict[str, Choice] = {
     c.name: c
     for c in [
-        Choice("relu", "ReLU", "max(0, x)"),
-        Choice("tanh", "Tanh", "hyperbolic tangent, in (-1, 1)"),
-        Choice("sigmoid", "Sigmoid", "1 / (1 + e^-x), in (0, 1)"),
         Choice("linear", "Linear", "identity: a deep linear net is still linear"),
+        Choice("step", "Step", "Heaviside 0/1; its gradient is zero, so step units cannot learn by backprop"),
+        Choice("sigmoid", "Sigmoid", "1 / (1 + e^-x), in (0, 1); saturates, so deep nets learn slowly"),
+        Choice("tanh", "Tanh", "hyperbolic tangent, in (-1, 1)"),
+        Choice("relu", "ReLU", "max(0, x); units can die"),
+        Choice("leaky_relu", "Leaky ReLU", "max(αx, x), slope α settable"),
+        Choice("prelu", "PReLU", "leaky ReLU whose slope is learnt (one per layer, starts at 0.25)"),
+        Choice("elu", "ELU", "x if x > 0 else e^x − 1"),
+        Choice("selu", "SELU", "scaled ELU that keeps activations normalised"),
+        Choice("swish", "Swish / SiLU", "x · sigmoid(x)"),
+        Choice("gelu", "GELU", "x · Φ(x)"),
+        Choice("softsign", "Softsign", "x / (1 + |x|)"),
+        Choice("softplus", "Softplus", "log(1 + e^x), a smooth ReLU"),
+        Choice("maxout", "Maxout", "max of k = 2 linear pieces per unit"),
+    ]
+}
+
+INITS: dict[str, Choice] = {
+    c.name: c
+    for c in [
+        Choice("tf", "Uniform ±0.5", "TensorFlow Playground's: weights U(−0.5, 0.5), biases 0.1"),
+        Choice("normal", "Normal", "weights N(0, 0.1²), biases 0"),
+        Choice("xavier_uniform", "Xavier / Glorot uniform", "for tanh and sigmoid"),
+        Choice("xavier_normal", "Xavier / Glorot normal", "for tanh and sigmoid"),
+        Choice("he_uniform", "He / Kaiming uniform", "for ReLU"),
+        Choice("he_normal", "He / Kaiming normal", "for ReLU"),
+        Choice("zeros", "Zeros", "all zero: every unit of a layer stays the same (symmetry is never broken)"),
+        Choice("pytorch", "PyTorch default", "nn.Linear's: U(−1/√in, 1/√in)"),
+    ]
+}
+
+SCHEDULES: dict[str, Choice] = {
+    c.name: c
+    for c in [
+        Choice("constant", "Constant", "lr"),
+        Choice("step", "Step decay", "lr · factor^⌊epoch / every⌋"),
+        Choice("exponential", "Exponential decay", "lr · e^(−k · epoch)"),
+        Choice("time", "Time-based decay", "lr / (1 + k · epoch)"),
+        Choice("cosine", "Cosine", "from lr down to min_lr over period epochs, then again"),
+        Choice("cyclical", "Cyclical (triangular)", "between lr and max_lr, step_size iterations each way"),
+        Choice("one_cycle", "One cycle", "lr/10 → lr → lr/10 over 90 % of cycle_epochs, then down to lr/1000"),
+    ]
+}
+
+BATCH_MODES: dict[str, Choice] = {
+    c.name: c
+    for c in [
+        Choice("full", "Full batch", "one step per epoch on the whole training set"),
+        Choice("mini", "Mini-batch", "steps on batches of batch_size points"),
+        Choice("stochastic", "Stochastic", "one step per point (batch size 1)"),
+    ]
+}
+
+BATCH_NORM: dict[str, Choice] = {
+    c.name: c
+    for c in [
+        Choice("none", "None"),
+        Choice("before", "Before activation"),
+        Choice("after", "After activation"),
+    ]
+}
+
+CLIPPING: dict[str, Choice] = {
+    c.name: c
+    for c in [
+        Choice("none", "None"),
+        Choice("norm", "By norm", "scale the whole gradient down to norm ≤ clip_value"),
+        Choice("value", "By value", "clamp every gradient component to ±clip_value"),
     ]
 }
 
@@ -103,8 +169,12 @@ REGULARIZATIONS: dict[str, Choice] = {
 LOSSES: dict[str, Choice] = {
     c.name: c
     for c in [
-        Choice("bce", "Binary cross-entropy", "sigmoid output; classification"),
+        Choice("bce", "Binary cross-entropy", "sigmoid output; two classes"),
+        Choice("cce", "Categorical cross-entropy", "softmax output; any number of classes"),
+        Choice("tf_squared", "Squared error on ±1 (TF Playground)", "tanh output, ½(out − y)² with y = ±1"),
         Choice("mse", "Mean squared error", "linear output; regression"),
+        Choice("mae", "Mean absolute error", "linear output; regression, robust to outliers"),
+        Choice("huber", "Huber", "squared below δ, absolute above; regression"),
     ]
 }
 
@@ -116,10 +186,14 @@ PROBLEMS: dict[str, Choice] = {
     ]
 }
 
-# The loss used when a config names none, by problem.
+# The loss used when a config names none, by problem (3+ classes switch bce to cce).
 DEFAULT_LOSS: dict[str, str] = {"classification": "bce", "regression": "mse"}
-# Which losses a problem accepts.
-PROBLEM_LOSSES: dict[str, tuple[str, ...]] = {"classification": ("bce",), "regression": ("mse",)}
+# Which losses a problem accepts; BINARY_LOSSES need exactly two classes.
+PROBLEM_LOSSES: dict[str, tuple[str, ...]] = {
+    "classification": ("bce", "cce", "tf_squared"),
+    "regression": ("mse", "mae", "huber"),
+}
+BINARY_LOSSES = ("bce", "tf_squared")
 
 # Range of the learning rates the UI menu offers (any positive number is accepted).
 LEARNING_RATES: tuple[float, ...] = (
@@ -138,6 +212,12 @@ def catalog_json() -> dict[str, Any]:
         "optimizers": [asdict(c) for c in OPTIMIZERS.values()],
         "regularizations": [asdict(c) for c in REGULARIZATIONS.values()],
         "losses": [asdict(c) for c in LOSSES.values()],
+        "inits": [asdict(c) for c in INITS.values()],
+        "schedules": [asdict(c) for c in SCHEDULES.values()],
+        "batch_modes": [asdict(c) for c in BATCH_MODES.values()],
+        "batch_norm": [asdict(c) for c in BATCH_NORM.values()],
+        "clipping": [asdict(c) for c in CLIPPING.values()],
+        "binary_losses": list(BINARY_LOSSES),
         "default_loss": DEFAULT_LOSS,
         "problem_losses": {k: list(v) for k, v in PROBLEM_LOSSES.items()},
         "learning_rates": list(LEARNING_RATES),

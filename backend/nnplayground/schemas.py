@@ -7,6 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from . import catalog
 from .config import Settings
 
+ACTIVATION_ALIASES = {"silu": "swish"}
+
 
 class Spec(BaseModel):
     """Base for config parts: unknown fields are errors, so typos never pass silently."""
@@ -20,6 +22,28 @@ class DataSpec(Spec):
     train_ratio: float = Field(0.5, ge=0.1, le=0.9, description="share of points used for training")
     num_points: int = Field(500, ge=10, description="points generated; upper bound from Settings")
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    validation_ratio: float = Field(
+        0.0, ge=0, le=0.5, description="share held out for validation (0 = off; 0.2 with train 0.6 is usual)"
+    )
+    classes: int = Field(2, ge=2, le=6, description="classes, for data sets that offer more than two")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "DataSpec":
+        if self.train_ratio + self.validation_ratio > 0.9 + 1e-9:
+            raise ValueError(
+                f"train_ratio + validation_ratio must leave at least 10 % for testing "
+                f"(got {self.train_ratio} + {self.validation_ratio})"
+            )
+        ds = catalog.DATASETS[self.dataset]
+        if self.classes > ds.max_classes:
+            raise ValueError(f"dataset {ds.name!r} has at most {ds.max_classes} classes (got {self.classes})")
+        return self
+
+    @property
+    def num_classes(self) -> int:
+        """Classes the data set actually has (0 for regression)."""
+        ds = catalog.DATASETS[self.dataset]
+        return 0 if ds.problem == "regression" else max(ds.classes, self.classes if ds.max_classes > 2 else 2)
 
     @field_validator("dataset")
     @classmethod
@@ -32,6 +56,45 @@ class DataSpec(Spec):
 class NetworkSpec(Spec):
     hidden_layers: list[int] = Field(default_factory=lambda: [4, 2])
     activation: str = "tanh"
+    layer_activations: list[str] | None = Field(
+        None, description="one activation per hidden layer, overriding `activation`"
+    )
+    leaky_relu_slope: float = Field(0.01, ge=0, le=1)
+    init: str = Field("tf", description="weight initialisation; see catalog.inits")
+    batch_norm: Literal["none", "before", "after"] = "none"
+    dropout: float = Field(0.0, ge=0, le=0.9, description="dropout rate p after every hidden layer")
+
+    @field_validator("init")
+    @classmethod
+    def _known_init(cls, v: str) -> str:
+        if v not in catalog.INITS:
+            raise ValueError(f"unknown init {v!r}; choose one of {list(catalog.INITS)}")
+        return v
+
+    @field_validator("layer_activations")
+    @classmethod
+    def _known_layer_activations(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return None
+        v = [ACTIVATION_ALIASES.get(a, a) for a in v]
+        unknown = [a for a in v if a not in catalog.ACTIVATIONS]
+        if unknown:
+            raise ValueError(f"unknown activations {unknown}; choose from {list(catalog.ACTIVATIONS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _one_activation_per_layer(self) -> "NetworkSpec":
+        if self.layer_activations is not None and len(self.layer_activations) != len(self.hidden_layers):
+            raise ValueError(
+                f"layer_activations needs one entry per hidden layer "
+                f"({len(self.hidden_layers)}, got {len(self.layer_activations)})"
+            )
+        return self
+
+    @property
+    def activations(self) -> list[str]:
+        """The activation of each hidden layer."""
+        return list(self.layer_activations) if self.layer_activations else [self.activation] * len(self.hidden_layers)
 
     @field_validator("hidden_layers")
     @classmethod
@@ -43,15 +106,52 @@ class NetworkSpec(Spec):
     @field_validator("activation")
     @classmethod
     def _known_activation(cls, v: str) -> str:
+        v = ACTIVATION_ALIASES.get(v, v)
         if v not in catalog.ACTIVATIONS:
             raise ValueError(f"unknown activation {v!r}; choose one of {sorted(catalog.ACTIVATIONS)}")
         return v
 
 
+class ScheduleSpec(Spec):
+    """Learning-rate schedule; `learning_rate` is the initial (or, for one_cycle, the peak) rate."""
+
+    kind: str = "constant"
+    factor: float = Field(0.5, gt=0, le=1, description="step decay: multiply by this every `every` epochs")
+    every: int = Field(10, ge=1, description="step decay period, in epochs")
+    k: float = Field(0.1, ge=0, le=100, description="exponential e^(-k·epoch) and time-based 1/(1+k·epoch)")
+    period: int = Field(100, ge=1, description="cosine: epochs from lr down to min_lr")
+    min_lr: float = Field(0.0, ge=0)
+    max_lr: float = Field(0.1, gt=0, description="cyclical: upper bound (lr is the lower)")
+    step_size: int = Field(200, ge=1, description="cyclical: iterations (batches) per half cycle")
+    cycle_epochs: int = Field(100, ge=2, description="one cycle: its length in epochs")
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        if v not in catalog.SCHEDULES:
+            raise ValueError(f"unknown schedule {v!r}; choose one of {list(catalog.SCHEDULES)}")
+        return v
+
+
+class StopSpec(Spec):
+    """Conditions that pause training with a stated reason; None turns one off."""
+
+    max_epochs: int | None = Field(None, ge=1)
+    target_loss: float | None = Field(None, gt=0, description="stop when the test loss is at or below")
+    target_accuracy: float | None = Field(None, gt=0, le=1, description="stop when test accuracy reaches")
+    plateau_patience: int | None = Field(
+        None, ge=1, description="stop after this many epochs without a better training loss"
+    )
+    early_stopping_patience: int | None = Field(
+        None, ge=1, description="stop after this many epochs without a better validation loss, then restore the best"
+    )
+
+
 class TrainSpec(Spec):
     optimizer: str = "sgd"
     learning_rate: float = Field(0.03, gt=0, le=1000)
-    batch_size: int = Field(10, ge=1, description="clamped to the training set's size")
+    batch_mode: Literal["mini", "full", "stochastic"] = "mini"
+    batch_size: int = Field(10, ge=1, description="mini-batch size, clamped to the training set's size")
     regularization: Literal["none", "l1", "l2"] = "none"
     regularization_rate: float = Field(0.0, ge=0, le=1000)
     loss: str | None = Field(None, description="None picks the problem's default loss")
@@ -64,6 +164,20 @@ class TrainSpec(Spec):
     alpha: float | None = Field(None, ge=0, lt=1)
     weight_decay: float | None = Field(None, ge=0, le=10)
     momentum_decay: float | None = Field(None, ge=0, le=1)
+    huber_delta: float = Field(1.0, gt=0, le=100)
+    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
+    clip: Literal["none", "norm", "value"] = "none"
+    clip_value: float = Field(1.0, gt=0, le=1000)
+    input_noise: float = Field(0.0, ge=0, le=5, description="std of Gaussian noise added to inputs each step")
+    stop: StopSpec = Field(default_factory=StopSpec)
+
+    def effective_batch(self, n_train: int) -> int:
+        """Points per step, as the batch mode names it."""
+        if self.batch_mode == "full":
+            return n_train
+        if self.batch_mode == "stochastic":
+            return 1
+        return min(self.batch_size, n_train)
 
     def optimizer_value(self, name: str) -> float:
         """A hyperparameter of the chosen optimiser: the config's value or the catalog default."""
@@ -118,17 +232,29 @@ class SessionConfig(Spec):
             raise ValueError(
                 f"dataset {ds.name!r} is for {ds.problem}; for {self.problem} choose one of {names}"
             )
+        if self.training.loss is not None and self.training.loss not in catalog.LOSSES:
+            raise ValueError(f"unknown loss {self.training.loss!r}; choose one of {list(catalog.LOSSES)}")
         if self.training.loss is not None and self.training.loss not in catalog.PROBLEM_LOSSES[self.problem]:
             raise ValueError(
                 f"loss {self.training.loss!r} does not fit {self.problem}; "
                 f"choose one of {list(catalog.PROBLEM_LOSSES[self.problem])}"
             )
+        if self.num_classes > 2 and self.training.loss in catalog.BINARY_LOSSES:
+            raise ValueError(f"loss {self.training.loss!r} needs two classes; use 'cce' for {self.num_classes}")
+        if self.training.stop.early_stopping_patience is not None and self.data.validation_ratio == 0:
+            raise ValueError("early stopping watches the validation loss: set data.validation_ratio (e.g. 0.2)")
         return self
 
     @property
+    def num_classes(self) -> int:
+        return self.data.num_classes
+
+    @property
     def loss(self) -> str:
-        """The loss actually used."""
-        return self.training.loss or catalog.DEFAULT_LOSS[self.problem]
+        """The loss actually used: the config's, or the problem's default (cce for 3+ classes)."""
+        if self.training.loss:
+            return self.training.loss
+        return "cce" if self.num_classes > 2 else catalog.DEFAULT_LOSS[self.problem]
 
 
 class LimitError(ValueError):
