@@ -312,8 +312,11 @@ class SessionState(BaseModel):
     test_loss: float | None = None
     train_accuracy: float | None = None
     test_accuracy: float | None = None
+    validation_loss: float | None = None
+    validation_accuracy: float | None = None
+    best_epoch: int | None = Field(None, description="epoch of the lowest validation loss")
     epochs_per_second: float = 0.0
-    learning_rate: float | None = None
+    learning_rate: float | None = Field(None, description="the rate in force now, after the schedule")
     stop_reason: str | None = None
 
 
@@ -338,13 +341,41 @@ class HistoryOut(BaseModel):
     test_loss: list[float]
     train_accuracy: list[float] | None = None
     test_accuracy: list[float] | None = None
+    validation_loss: list[float] | None = None
+    validation_accuracy: list[float] | None = None
 
 
 class GridOut(BaseModel):
     resolution: int
     x: list[float]
     y: list[float]
-    values: list[list[float]] = Field(description="row-major: values[row][col] at (x[col], y[row])")
+    values: list[list[float]] = Field(
+        description="row-major: values[row][col] at (x[col], y[row]); the predicted class when classes > 2"
+    )
+    classes: int | None = None
+    probabilities: list[list[list[float]]] | None = Field(None, description="per class, for classes > 2")
+
+
+class LRRangeTestRequest(BaseModel):
+    """A learning-rate range test: the rate grows exponentially from start to end over steps mini-batches."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: float = Field(1e-7, gt=0, le=1)
+    end: float = Field(10.0, gt=0, le=1000)
+    steps: int = Field(100, ge=10, le=1000)
+
+    @model_validator(mode="after")
+    def _increasing(self) -> "LRRangeTestRequest":
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be above start ({self.start})")
+        return self
+
+
+class LRRangeTestOut(BaseModel):
+    learning_rates: list[float]
+    losses: list[float]
+    min_loss_rate: float | None = None
+    suggested: float | None = Field(None, description="a tenth of the rate with the lowest (smoothed) loss")
 
 
 class ConfusionOut(BaseModel):
@@ -381,4 +412,8 @@ class UpdateCommand(Spec):
     config: dict[str, Any]
 
 
-Command = PlayCommand | PauseCommand | StepCommand | ResetCommand | UpdateCommand
+class LRRangeTestCommand(LRRangeTestRequest):
+    type: Literal["lr_range_test"]
+
+
+Command = PlayCommand | PauseCommand | StepCommand | ResetCommand | UpdateCommand | LRRangeTestCommand

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nnplayground import catalog
-from nnplayground.data import GENERATORS, generate, split
+from nnplayground.data import GENERATORS, MULTI_CLASS, generate, split, split3
 
 ALL = list(catalog.DATASETS)
 CLASSIFY = [n for n, d in catalog.DATASETS.items() if d.problem == "classification"]
@@ -204,3 +204,181 @@ def test_split_exact_counts():
     assert (len(xtr), len(xte)) == (250, 250)
     (xtr, _), (xte, _) = split(points, labels, 0.7)
     assert (len(xtr), len(xte)) == (350, 150)
+
+
+def test_multi_class_generators_match_catalog():
+    assert set(MULTI_CLASS) == {n for n, d in catalog.DATASETS.items() if d.max_classes > 2}
+
+
+def _spiral_before_classes(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two-arm spiral and generate() pipeline exactly as they were before `classes`."""
+    rng = np.random.default_rng(seed)
+    noise = noise / 100.0
+    halves = (n - n // 2, n // 2)
+    parts = []
+    for count, delta_t in zip(halves, [0.0, np.pi], strict=True):
+        i = np.arange(count) / max(count, 1)
+        r = i * 5.0
+        t = 1.75 * i * 2 * np.pi + delta_t
+        parts.append(np.stack([r * np.sin(t), r * np.cos(t)], axis=1) + rng.uniform(-1.0, 1.0, size=(count, 2)) * noise)
+    labels = np.concatenate([np.ones(halves[0]), np.zeros(halves[1])])
+    order = rng.permutation(n)
+    points = np.clip(np.concatenate(parts)[order], -6.0, 6.0)
+    return points.astype(np.float32), labels[order].astype(np.float32)
+
+
+@pytest.mark.parametrize("n", [10, 11, 200, 501])
+@pytest.mark.parametrize("noise", [0, 25, 50])
+@pytest.mark.parametrize("seed", [0, 1, 123])
+def test_spiral_two_classes_unchanged(n, noise, seed):
+    want = _spiral_before_classes(n, noise, seed)
+    for got in (generate("spiral", n, noise, seed), generate("spiral", n, noise, seed, classes=2)):
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_spiral_two_classes_fingerprint():
+    # Taken before `classes` existed; sums rather than a hash, so libm's last bits do not matter.
+    points, labels = generate("spiral", 501, 30, seed=7)
+    p = points.astype(np.float64)
+    assert p.sum() == pytest.approx(-3.565592205908615, abs=1e-4)
+    assert (p**2).sum() == pytest.approx(4175.4154797708325, rel=1e-6)
+    assert int(labels.sum()) == 251
+    assert int((labels * np.arange(501)).sum()) == 59257  # where the class-1 points landed
+
+
+@pytest.mark.parametrize("name", ["circle", "xor", "gauss", "plane", "multi-gauss"])
+def test_other_datasets_ignore_classes(name):
+    a = generate(name, 200, 20, seed=3)
+    b = generate(name, 200, 20, seed=3, classes=5)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("name", list(MULTI_CLASS))
+@pytest.mark.parametrize("classes", [2, 3, 4, 5, 6])
+@pytest.mark.parametrize("noise", [0, 50])
+def test_multi_class_labels_and_balance(name, classes, noise):
+    n = 601
+    points, labels = generate(name, n, noise, seed=4, classes=classes)
+    assert points.shape == (n, 2) and labels.shape == (n,)
+    assert points.dtype == np.float32 and labels.dtype == np.float32
+    assert np.abs(points).max() <= 6.0
+    assert set(np.unique(labels).tolist()) == set(map(float, range(classes)))
+    counts = np.bincount(labels.astype(int), minlength=classes)
+    assert counts.sum() == n and counts.max() - counts.min() <= 1  # as equal as n allows
+
+
+@pytest.mark.parametrize("name", list(MULTI_CLASS))
+@pytest.mark.parametrize("classes", [3, 6])
+def test_multi_class_reproducible(name, classes):
+    a = generate(name, 300, 20, seed=9, classes=classes)
+    b = generate(name, 300, 20, seed=9, classes=classes)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    c, _ = generate(name, 300, 20, seed=10, classes=classes)
+    assert not np.array_equal(a[0], c)
+
+
+@pytest.mark.parametrize("name", list(MULTI_CLASS))
+def test_multi_class_rejects_fewer_than_two(name):
+    with pytest.raises(ValueError, match="classes"):
+        generate(name, 100, 0, seed=0, classes=1)
+
+
+@pytest.mark.parametrize("classes", [3, 4, 5, 6])
+def test_spiral_arms_start_evenly_spaced(classes):
+    points, labels = generate("spiral", 600, 0, seed=5, classes=classes)
+    r = np.hypot(points[:, 0], points[:, 1])
+    assert r.max() <= 5.0 + 1e-5
+    # Arm j starts at angle 2πj/classes and carries label (j - 1) mod classes.
+    for j in range(classes):
+        arm = points[labels == (j - 1) % classes]
+        arm_r = np.hypot(arm[:, 0], arm[:, 1])
+        near_start = arm[(arm_r > 0.2) & (arm_r < 0.5)]
+        assert len(near_start)
+        # Close to the centre the arm has turned by at most 1.75 turns · 0.1 of its length.
+        angle = np.arctan2(near_start[:, 0], near_start[:, 1])  # TF's x = r sin a, y = r cos a
+        start = 2 * np.pi * j / classes
+        turned = np.mod(angle - start, 2 * np.pi)
+        assert (turned <= 1.75 * 2 * np.pi * 0.1 + 1e-4).all()
+
+
+@pytest.mark.parametrize("classes", [2, 3, 6])
+def test_blobs_centres_and_spread(classes):
+    points, labels = generate("blobs", 6000, 0, seed=5, classes=classes)
+    for c in range(classes):
+        a = 2 * np.pi * c / classes
+        cloud = points[labels == c]
+        np.testing.assert_allclose(cloud.mean(axis=0), [3.5 * np.sin(a), 3.5 * np.cos(a)], atol=0.1)
+        # Noise 0 gives gauss's variance 0.5.
+        assert cloud.var(axis=0) == pytest.approx([0.5, 0.5], rel=0.15)
+
+
+def test_blobs_noise_widens_clouds():
+    p0, y0 = generate("blobs", 3000, 0, seed=5, classes=3)
+    p1, y1 = generate("blobs", 3000, 50, seed=5, classes=3)
+    assert p1[y1 == 0].std(axis=0).min() > 1.5 * p0[y0 == 0].std(axis=0).max()
+
+
+def test_blobs_noise_free_is_nearly_separable():
+    # Six clouds 3.5 apart with std 0.71: nearest-centre labels almost always agree.
+    points, labels = generate("blobs", 3000, 0, seed=1, classes=6)
+    a = 2 * np.pi * np.arange(6) / 6
+    centres = 3.5 * np.stack([np.sin(a), np.cos(a)], axis=1)
+    nearest = np.argmin(((points[:, None, :] - centres) ** 2).sum(axis=2), axis=1)
+    assert (nearest == labels).mean() > 0.97
+
+
+@pytest.mark.parametrize("n", [10, 11, 500, 999])
+@pytest.mark.parametrize("ratio", [0.1, 0.5, 0.9])
+def test_split3_without_validation_equals_split(n, ratio):
+    points, labels = generate("circle", n, 0, seed=0)
+    (xtr, ytr), (xva, yva), (xte, yte) = split3(points, labels, ratio, 0.0)
+    (str_, sytr), (ste, syte) = split(points, labels, ratio)
+    np.testing.assert_array_equal(xtr, str_)
+    np.testing.assert_array_equal(ytr, sytr)
+    np.testing.assert_array_equal(xte, ste)
+    np.testing.assert_array_equal(yte, syte)
+    assert xva.shape == (0, 2) and yva.shape == (0,)
+    assert xva.dtype == points.dtype and yva.dtype == labels.dtype
+
+
+@pytest.mark.parametrize("n", [10, 11, 500, 999])
+@pytest.mark.parametrize(
+    ("train", "val"), [(0.6, 0.2), (0.5, 0.1), (0.1, 0.5), (0.4, 0.5), (0.7, 0.2), (0.8, 0.1), (0.45, 0.45)]
+)
+def test_split3_sizes(n, train, val):
+    points, labels = generate("xor", n, 0, seed=0)
+    (xtr, ytr), (xva, yva), (xte, yte) = split3(points, labels, train, val)
+    assert len(xtr) == len(ytr) and len(xva) == len(yva) and len(xte) == len(yte)
+    assert len(xtr) + len(xva) + len(xte) == n
+    assert len(xtr) >= 1 and len(xva) >= 1 and len(xte) >= 1
+    # Consecutive parts, in order.
+    np.testing.assert_array_equal(np.concatenate([xtr, xva, xte]), points)
+    np.testing.assert_array_equal(np.concatenate([ytr, yva, yte]), labels)
+    if n >= 100:  # rounding only; tiny sets may have to give a point to the test part
+        (s_tr, _), _ = split(points, labels, train)
+        assert len(xtr) == len(s_tr)
+        assert abs(len(xva) - n * val) <= 0.5
+
+
+def test_split3_exact_counts():
+    points, labels = generate("xor", 500, 0, seed=0)
+    parts = split3(points, labels, 0.6, 0.2)
+    assert [len(x) for x, _ in parts] == [300, 100, 100]
+    parts = split3(points, labels, 0.5, 0.25)
+    assert [len(x) for x, _ in parts] == [250, 125, 125]
+    points, labels = generate("xor", 10, 0, seed=0)
+    parts = split3(points, labels, 0.45, 0.45)  # 4.5 and 4.5 round up to 5 + 5: test keeps one
+    assert [len(x) for x, _ in parts] == [5, 4, 1]
+    parts = split3(points, labels, 0.6, 0.05)  # 0.5 rounds half-up to 1
+    assert [len(x) for x, _ in parts] == [6, 1, 3]
+
+
+def test_split3_needs_three_points_with_validation():
+    points, labels = generate("circle", 2, 0, seed=0)
+    with pytest.raises(ValueError, match="at least 3"):
+        split3(points, labels, 0.5, 0.2)
+    points, labels = generate("circle", 3, 0, seed=0)
+    assert [len(x) for x, _ in split3(points, labels, 0.9, 0.05)] == [1, 1, 1]

@@ -155,3 +155,81 @@ def test_grid_and_dataset_json(engine: Engine) -> None:
     assert all(0.0 <= v <= 1.0 for row in grid["values"] for v in row)
     data = engine.dataset("s").result()
     assert len(data["train"]["x"]) == 250 and len(data["test"]["y"]) == 250
+
+
+# ---- the full course: stop conditions, validation, schedules, multi-class, range test ----------
+
+
+def test_max_epochs_and_target_accuracy_pause_with_a_reason(engine: Engine) -> None:
+    engine.create_session("a", cfg(training={"stop": {"max_epochs": 7}})).result()
+    state = engine.train("a", 50).result(timeout=60)
+    assert state.epoch == 7 and state.stop_reason == "max epochs reached (7)" and not state.running
+    engine.create_session("b", cfg(data={"dataset": "gauss"}, training={"stop": {"target_accuracy": 0.9}})).result()
+    state = engine.train("b", 200).result(timeout=60)
+    assert state.stop_reason is not None and state.stop_reason.startswith("target accuracy reached")
+    assert state.test_accuracy is not None and state.test_accuracy >= 0.9 and state.epoch < 200
+
+
+def test_early_stopping_restores_the_best_weights(engine: Engine) -> None:
+    # Over-fitting set-up: few noisy points, a big net, a high rate.
+    config = cfg(
+        data={"dataset": "xor", "num_points": 60, "noise": 50, "train_ratio": 0.4, "validation_ratio": 0.3},
+        features=["x1", "x2", "x1^2", "x2^2", "x1x2", "sin_x1", "sin_x2"],
+        network={"hidden_layers": [8, 8, 8], "activation": "relu"},
+        training={"optimizer": "adam", "learning_rate": 0.03, "stop": {"early_stopping_patience": 15}},
+    )
+    engine.create_session("s", config).result()
+    state = engine.train("s", 2000).result(timeout=120)
+    assert state.stop_reason is not None and state.stop_reason.startswith("early stopping")
+    assert state.best_epoch is not None and state.epoch == state.best_epoch + 15
+    metrics = engine.metrics("s").result()
+    history = engine.history("s").result()
+    best_val = history["validation_loss"][history["epoch"].index(state.best_epoch)]
+    assert metrics["validation"]["loss"] == pytest.approx(best_val, rel=1e-5)
+
+
+def test_schedule_changes_the_rate_in_force(engine: Engine) -> None:
+    config = cfg(training={"learning_rate": 0.1, "schedule": {"kind": "step", "factor": 0.5, "every": 2}})
+    engine.create_session("s", config).result()
+    state = engine.train("s", 4).result(timeout=60)
+    assert state.learning_rate == pytest.approx(0.025)  # 0.1 · 0.5^⌊4 / 2⌋
+
+
+def test_three_classes_stream_three_channels_and_learn(engine: Engine) -> None:
+    config = cfg(data={"dataset": "blobs", "classes": 3}, network={"hidden_layers": [6]})
+    engine.create_session("s", config).result()
+    state = engine.train("s", 60).result(timeout=60)
+    assert state.test_accuracy is not None and state.test_accuracy >= 0.9
+    watcher = RecordingWatcher()
+    engine.watch("s", watcher).result()
+    assert watcher.got_frame.wait(10)
+    frame = decode_frame(watcher.frames[-1])
+    assert frame.arrays["grid"].shape == (3, 100, 100)
+    assert frame.header["grid"]["classes"] == 3
+    assert np.array(frame.header["confusion"]["test"]).shape == (3, 3)
+    grid = engine.grid("s", 10).result()
+    assert grid["classes"] == 3 and {v for row in grid["values"] for v in row} <= {0, 1, 2}
+
+
+def test_batch_size_change_keeps_the_weights(engine: Engine) -> None:
+    engine.create_session("s", cfg()).result()
+    engine.train("s", 5).result(timeout=60)
+    before = engine.metrics("s").result()["train"]["loss"]
+    config = engine.config("s")
+    bigger = config.model_copy(update={"training": config.training.model_copy(update={"batch_size": 25})})
+    state = engine.configure("s", bigger).result()
+    assert state.epoch == 5
+    assert engine.metrics("s").result()["train"]["loss"] == pytest.approx(before, rel=1e-6)
+    assert engine.train("s", 1).result(timeout=60).step == 5 * 25 + 10  # 250 points / 25 per batch
+
+
+def test_lr_range_test_reports_progress_and_suggests_a_rate(engine: Engine) -> None:
+    engine.create_session("s", cfg(data={"dataset": "xor"})).result()
+    before = engine.metrics("s").result()["train"]["loss"]
+    progress: list[dict[str, Any]] = []
+    result = engine.lr_range_test("s", 1e-5, 10.0, 100, progress.append).result(timeout=60)
+    assert result["done"] and 1e-6 < result["suggested"] < 1.0
+    assert result["suggested"] == pytest.approx(result["min_loss_rate"] / 10)
+    assert len(progress) >= 2 and progress[0]["progress"] < 1 and progress[-1]["done"]
+    assert result["learning_rates"] == sorted(result["learning_rates"])
+    assert engine.metrics("s").result()["train"]["loss"] == before  # the session itself is untouched

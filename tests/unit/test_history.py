@@ -4,7 +4,7 @@ from nnplayground.engine.history import MAX_POINTS, History
 def test_history_thins_and_keeps_stride_aligned_epochs() -> None:
     h = History()
     for epoch in range(1, 3 * MAX_POINTS):
-        h.append(epoch, 1.0 / epoch, 2.0 / epoch, 0.5, 0.5)
+        h.append(epoch, {"train_loss": 1.0 / epoch, "test_loss": 2.0 / epoch, "train_accuracy": 0.5})
     assert len(h.epoch) <= MAX_POINTS
     assert h.stride == 4  # 6,000 epochs: stride doubled at 2,000 and 4,000 points
     assert all(e % h.stride == 0 for e in h.epoch)

@@ -14,6 +14,8 @@ from ..engine import Engine
 from ..schemas import (
     GridOut,
     HistoryOut,
+    LRRangeTestOut,
+    LRRangeTestRequest,
     MetricsOut,
     SessionConfig,
     SessionCreated,
@@ -30,7 +32,9 @@ router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
 class DatasetOut(BaseModel):
     version: int
+    classes: int = 0
     train: dict[str, Any]
+    validation: dict[str, Any] | None = None
     test: dict[str, Any]
 
 
@@ -159,6 +163,15 @@ async def grid(
             ["query", "resolution"], f"resolution must be 2 to {settings.max_grid_resolution} (got {res})"
         )
     return await asyncio.wrap_future(engine.grid(session.id, res))
+
+
+@router.post("/{session_id}/lr-range-test", response_model=LRRangeTestOut)
+async def lr_range_test(
+    session: SessionDep, engine: EngineDep, body: Annotated[LRRangeTestRequest | None, Body()] = None
+) -> Any:
+    """Sweep the learning rate on a copy of the session (untouched) and suggest one."""
+    req = body or LRRangeTestRequest()
+    return await asyncio.wrap_future(engine.lr_range_test(session.id, req.start, req.end, req.steps, lambda _: None))
 
 
 @router.get("/{session_id}/metrics", response_model=MetricsOut)

@@ -7,6 +7,7 @@ through a Subscriber. Client to server: JSON commands, checked like their REST t
 import asyncio
 import json
 import logging
+from concurrent.futures import Future
 from contextlib import suppress
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from ..config import Settings
 from ..engine import Engine, UnknownSession
 from ..schemas import (
     Command,
+    LRRangeTestCommand,
     PauseCommand,
     PlayCommand,
     ResetCommand,
@@ -72,8 +74,24 @@ def parse_command(text: str) -> Command:
     raise _items_error(items)
 
 
-async def _run_command(command: Command, session_id: str, engine: Engine, settings: Settings) -> None:
+def _start_lr_range_test(command: LRRangeTestCommand, session_id: str, engine: Engine, subscriber: Subscriber) -> None:
+    """Runs beside training; progress and the result arrive as lr_range_test events."""
+    fut = engine.lr_range_test(session_id, command.start, command.end, command.steps, subscriber.event)
+
+    def failed(f: "Future[Any]") -> None:
+        if f.exception() is not None:
+            subscriber.event(_error(f"learning-rate range test failed: {f.exception()}"))
+
+    fut.add_done_callback(failed)
+
+
+async def _run_command(
+    command: Command, session_id: str, engine: Engine, settings: Settings, subscriber: Subscriber
+) -> None:
     match command:
+        case LRRangeTestCommand():
+            _start_lr_range_test(command, session_id, engine, subscriber)
+            return
         case PlayCommand():
             fut = engine.play(session_id)
         case PauseCommand():
@@ -114,7 +132,7 @@ async def _receive_commands(
             subscriber.send(_error("binary messages are not accepted; send JSON text commands"))
             continue
         try:
-            await _run_command(parse_command(text), session_id, engine, settings)
+            await _run_command(parse_command(text), session_id, engine, settings, subscriber)
         except CommandError as e:
             subscriber.send(_error(e.message, e.loc))
         except UnknownSession:

@@ -5,7 +5,8 @@ percentage / 100) and a seeded numpy Generator. It returns points in TF's unshuf
 labels of class index 0/1 (TF's -1/+1) or a real value for regression. `generate` wraps them.
 As in TF, noise blurs the labels near the boundary for circle, xor, plane and multi-gauss (the
 label is computed at a jittered position, the point keeps its clean position), and moves the
-points for gauss and spiral.
+points for gauss, spiral and blobs. Spiral and blobs (not in TF) also take a class count and
+label their points 0 … classes − 1.
 """
 
 from collections.abc import Callable
@@ -17,6 +18,23 @@ EXTENT = 6.0  # points lie in [-EXTENT, EXTENT]^2, as TF's plots
 Points = np.ndarray
 Labels = np.ndarray
 Generator = Callable[[int, float, np.random.Generator], tuple[Points, Labels]]
+MultiClassGenerator = Callable[[int, float, np.random.Generator, int], tuple[Points, Labels]]
+
+
+def _counts(n: int, classes: int) -> list[int]:
+    """Points per group: n // classes each, the first n % classes groups one more."""
+    return [n // classes + (1 if g < n % classes else 0) for g in range(classes)]
+
+
+def _gauss_std(noise: float) -> float:
+    """TF's gauss spread: noise 0..0.5 maps linearly to a variance of 0.5..4 (extrapolating beyond)."""
+    return float(np.sqrt(0.5 + noise / 0.5 * (4.0 - 0.5)))
+
+
+def _check_classes(classes: int) -> None:
+    """Reject class counts below two."""
+    if classes < 2:
+        raise ValueError(f"classes must be at least 2 (got {classes})")
 
 
 def _halves(n: int) -> tuple[int, int]:
@@ -64,26 +82,44 @@ def xor(n: int, noise: float, rng: np.random.Generator) -> tuple[Points, Labels]
 
 def gauss(n: int, noise: float, rng: np.random.Generator) -> tuple[Points, Labels]:
     """Two Gaussian clouds: class 1 around (2, 2), class 0 around (-2, -2)."""
-    # TF maps noise 0..0.5 linearly to a variance of 0.5..4 (extrapolating beyond).
-    variance = 0.5 + noise / 0.5 * (4.0 - 0.5)
     n_pos, n_neg = _halves(n)
-    std = np.sqrt(variance)
+    std = _gauss_std(noise)
     pos = rng.normal(2.0, std, size=(n_pos, 2))
     neg = rng.normal(-2.0, std, size=(n_neg, 2))
     labels = np.concatenate([np.ones(n_pos), np.zeros(n_neg)])
     return np.concatenate([pos, neg]), labels
 
 
-def spiral(n: int, noise: float, rng: np.random.Generator) -> tuple[Points, Labels]:
-    """Two interleaved spiral arms of 1.75 turns out to radius 5; class 1 starts at angle 0."""
-    parts = []
-    for count, delta_t in zip(_halves(n), [0.0, np.pi], strict=True):
+def spiral(n: int, noise: float, rng: np.random.Generator, classes: int = 2) -> tuple[Points, Labels]:
+    """Interleaved spiral arms of 1.75 turns out to radius 5, one per class; class 1 starts at angle 0."""
+    _check_classes(classes)
+    parts, labels = [], []
+    # TF's two arms generalised: arm j starts at Δt = 2πj/classes. Arms are drawn in that order
+    # and arm j is labelled (j - 1) mod classes, so with two classes the arm at 0 is class 1 and
+    # the one at π class 0, and points, labels and random draws are exactly TF's (and our
+    # earlier two-class output). Earlier arms take the extra points when n does not divide.
+    for j, count in enumerate(_counts(n, classes)):
         i = np.arange(count) / max(count, 1)
         r = i * 5.0
-        t = 1.75 * i * 2 * np.pi + delta_t
+        t = 1.75 * i * 2 * np.pi + 2 * np.pi * j / classes
         parts.append(_polar(r, t) + rng.uniform(-1.0, 1.0, size=(count, 2)) * noise)
-    n_pos, n_neg = _halves(n)
-    labels = np.concatenate([np.ones(n_pos), np.zeros(n_neg)])
+        labels.append(np.full(count, (j - 1) % classes, dtype=np.float64))
+    return np.concatenate(parts), np.concatenate(labels)
+
+
+BLOB_RADIUS = 3.5  # blob centres lie on this circle, far enough apart for six separable classes at noise 0
+
+
+def blobs(n: int, noise: float, rng: np.random.Generator, classes: int = 2) -> tuple[Points, Labels]:
+    """One Gaussian cloud per class, centred on a circle of radius 3.5 at angle 2πc/classes."""
+    _check_classes(classes)
+    # The same spread as gauss, so a noise setting means the same on both.
+    std = _gauss_std(noise)
+    counts = _counts(n, classes)
+    angles = 2 * np.pi * np.arange(classes) / classes
+    centres = _polar(np.full(classes, BLOB_RADIUS), angles)
+    parts = [rng.normal(centres[c], std, size=(count, 2)) for c, count in enumerate(counts)]
+    labels = np.repeat(np.arange(classes, dtype=np.float64), counts)
     return np.concatenate(parts), labels
 
 
@@ -117,24 +153,34 @@ GENERATORS: dict[str, Generator] = {
     "xor": xor,
     "gauss": gauss,
     "spiral": spiral,
+    "blobs": blobs,
     "plane": plane,
     "multi-gauss": multi_gauss,
 }
 
+# The generators that take a class count (catalog's max_classes > 2); the rest ignore `classes`.
+MULTI_CLASS: dict[str, MultiClassGenerator] = {"spiral": spiral, "blobs": blobs}
 
-def generate(dataset: str, num_points: int, noise: float, seed: int) -> tuple[Points, Labels]:
+
+def generate(
+    dataset: str, num_points: int, noise: float, seed: int, classes: int = 2
+) -> tuple[Points, Labels]:
     """Points (n, 2) float32 in [-6, 6]^2 and labels (n,) float32, shuffled, deterministic in seed.
 
-    `noise` is TF's percentage (0 to 50). Labels are class indices 0/1 for classification and
-    real values (about [-1, 1]) for regression. The order is already shuffled, so a train/test
-    split can take the first part.
+    `noise` is TF's percentage (0 to 50). Labels are class indices (0 … classes − 1 for the
+    MULTI_CLASS data sets, 0/1 for the other classification ones, which ignore `classes`) and
+    real values (about [-1, 1]) for regression. The order is already shuffled, so a
+    train/validation/test split can take consecutive parts.
     """
     if dataset not in GENERATORS:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {sorted(GENERATORS)}")
     if num_points < 1:
         raise ValueError(f"num_points must be at least 1 (got {num_points})")
     rng = np.random.default_rng(seed)
-    points, labels = GENERATORS[dataset](num_points, noise / 100.0, rng)
+    if dataset in MULTI_CLASS:
+        points, labels = MULTI_CLASS[dataset](num_points, noise / 100.0, rng, classes)
+    else:
+        points, labels = GENERATORS[dataset](num_points, noise / 100.0, rng)
     # Shuffled as TF does, so the classes mix before the split.
     order = rng.permutation(num_points)
     # TF leaves wide Gaussians unclipped; the plots and the grid stop at the extent, so do we.
@@ -152,3 +198,27 @@ def split(
     # Half-up rounding (not Python's to-even), then at least one point on each side.
     k = min(max(int(np.floor(n * train_ratio + 0.5)), 1), n - 1)
     return (points[:k], labels[:k]), (points[k:], labels[k:])
+
+
+def split3(
+    points: Points, labels: Labels, train_ratio: float, validation_ratio: float
+) -> tuple[tuple[Points, Labels], tuple[Points, Labels], tuple[Points, Labels]]:
+    """(train, validation, test) parts, each (points, labels), taken in order.
+
+    Train counts as in `split`; validation is the next round(n * validation_ratio) points
+    (half-up; none when the ratio is 0); the rest, at least one point, is the test set. With
+    validation_ratio 0 this is `split` plus an empty validation part.
+    """
+    if validation_ratio < 0:
+        raise ValueError(f"validation_ratio must not be negative (got {validation_ratio})")
+    if validation_ratio == 0:
+        train, test = split(points, labels, train_ratio)
+        return train, (points[:0], labels[:0]), test
+    n = len(points)
+    if n < 3:
+        raise ValueError(f"need at least 3 points for train, validation and test (got {n})")
+    # Each part keeps at least one point: an empty validation set would leave early stopping
+    # nothing to watch. Only tiny sets with ratios near the limits are affected (train gives way).
+    k = min(max(int(np.floor(n * train_ratio + 0.5)), 1), n - 2)
+    v = min(max(int(np.floor(n * validation_ratio + 0.5)), 1), n - k - 1)
+    return (points[:k], labels[:k]), (points[k : k + v], labels[k : k + v]), (points[k + v :], labels[k + v :])

@@ -22,7 +22,8 @@ import torch
 from ..config import Settings
 from ..schemas import SessionConfig, SessionState
 from .group import Group, GroupKey, RowData
-from .session import LIVE_FIELDS, Session, SessionData, changed_paths, hyper_values
+from .module import LearningRateFinder
+from .session import LIVE_FIELDS, REGROUP_FIELDS, Session, SessionData, changed_paths, hyper_values
 from .views import DecisionGrid, build_frames, grid_json, metrics_json
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,17 @@ class Watcher(Protocol):
         """The session is gone (deleted): close the stream with this code and reason."""
 
 
+_EVAL_NAMES = ("train_loss", "test_loss", "val_loss", "train_accuracy", "test_accuracy", "val_accuracy")
+
+
+def _number(ev: dict[str, np.ndarray], name: str, i: int) -> float | None:
+    """An evaluation value as a float, None where it does not exist (no validation, regression)."""
+    if name not in ev:
+        return None
+    value = float(ev[name][i])
+    return None if np.isnan(value) and not name.endswith("loss") else value
+
+
 def pick_device(setting: str) -> torch.device:
     """CUDA when asked for or when `auto` finds it, else CPU."""
     if setting == "cuda" or (setting == "auto" and torch.cuda.is_available()):
@@ -72,6 +84,8 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._next_tick = 0.0
+        # Long jobs (learning-rate range tests) advance a slice at a time between training slices.
+        self._jobs: list[tuple[LearningRateFinder, Callable[[dict[str, Any]], None], Future[dict[str, Any]]]] = []
 
     # ---- lifecycle --------------------------------------------------------------------------
 
@@ -136,7 +150,11 @@ class Engine:
             session.config = config
             if paths <= LIVE_FIELDS:
                 assert session.group is not None
-                session.group.set_hyper(session.row, hyper_values(config))
+                session.group.set_hyper(session.row, hyper_values(config), config.training.schedule)
+                self._announce(session, data_changed=False)
+                return session.snapshot()
+            if paths <= LIVE_FIELDS | REGROUP_FIELDS:
+                self._regroup(session)
                 self._announce(session, data_changed=False)
                 return session.snapshot()
             data_changed = any(p[0] in ("data", "problem") for p in paths)
@@ -196,7 +214,37 @@ class Engine:
         return list(self._sessions)
 
     def history(self, session_id: str) -> "Future[dict[str, Any]]":
-        return self._submit(lambda: (s := self._get(session_id)).history.as_dict(s.classification))
+        def run() -> dict[str, Any]:
+            s = self._get(session_id)
+            return s.history.as_dict(s.classification, bool(len(s.data.labels["val"])))
+
+        return self._submit(run)
+
+    def lr_range_test(
+        self, session_id: str, start: float, end: float, steps: int, progress: Callable[[dict[str, Any]], None]
+    ) -> "Future[dict[str, Any]]":
+        """Sweep the learning rate on a copy of the session; `progress` gets partial results as it runs."""
+        fut: Future[dict[str, Any]] = Future()
+
+        def run() -> None:
+            s = self._touch(session_id)
+            assert s.group is not None
+            row = s.group.export(s.row)
+            hyper = {n: row.hyper[n] for n in s.group.optimizer.hyper}
+            finder = LearningRateFinder(
+                s.group.key, row.params, hyper, row.data["x_train"], row.data["y_train"],
+                int(row.counters["batch"]), start, end, steps,
+            )
+            self._jobs.append((finder, progress, fut))
+
+        def enqueue() -> None:
+            try:
+                run()
+            except Exception as exc:  # noqa: BLE001 - handed to the caller
+                fut.set_exception(exc)
+
+        self._commands.put((enqueue, Future()))
+        return fut
 
     def grid(self, session_id: str, resolution: int) -> "Future[dict[str, Any]]":
         def run() -> dict[str, Any]:
@@ -250,9 +298,21 @@ class Engine:
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = Group(key, self.device)
-        group.add(session, row if row is not None else session.fresh_row(key))
+        group.add(session, row if row is not None else session.fresh_row(key), session.config.training.schedule)
         if session.wants_training:
             group.set_running(session.row, True)
+
+    def _regroup(self, session: Session) -> None:
+        """Move a session to the group its config now asks for, keeping weights and optimiser state."""
+        assert session.group is not None
+        old = session.group.export(session.row)
+        self._unplace(session)
+        key = session.key()
+        self._place(session, session.row_with(key, old.params, old.slots))
+        assert session.group is not None
+        # Keep the optimiser's running scalars (step count t, Nadam's mu_product) too.
+        hyper = {**old.hyper, **hyper_values(session.config)}
+        session.group.set_hyper(session.row, hyper, session.config.training.schedule)
 
     def _unplace(self, session: Session) -> None:
         group = session.group
@@ -309,10 +369,12 @@ class Engine:
     def _run(self) -> None:
         torch.set_grad_enabled(True)
         while not self._stopping.is_set():
-            busy = any(g.running for g in self._groups.values())
+            busy = bool(self._jobs) or any(g.running for g in self._groups.values())
             self._drain(block=not busy)
             for group in [g for g in self._groups.values() if g.running]:
                 self._train_slice(group)
+            if self._jobs:
+                self._advance_jobs()
             now = time.monotonic()
             if now >= self._next_tick:
                 self._next_tick = now + 1.0 / self.settings.stream_fps
@@ -352,21 +414,22 @@ class Engine:
                 self._epochs_done(group, rows)
 
     def _epochs_done(self, group: Group, rows: np.ndarray) -> None:
-        """Evaluate rows that finished an epoch, record history, resolve scripted waits."""
+        """Evaluate rows that finished an epoch, record history, check stop conditions, resolve waits."""
         ev = group.evaluate(rows)
         sessions = [group.sessions[r] for r in rows]
-        classification = "train_accuracy" in ev
         for i, s in enumerate(sessions):
             s.epoch = int(group.host["epoch"][s.row])
             s.step = int(group.host["step"][s.row])
-            ok = s.record_epoch(
-                float(ev["train_loss"][i]),
-                float(ev["test_loss"][i]),
-                float(ev["train_accuracy"][i]) if classification else None,
-                float(ev["test_accuracy"][i]) if classification else None,
-            )
-            if not ok:
-                self._stop(s, "diverged: the loss became NaN or infinite; reset or lower the learning rate")
+            values = {name: _number(ev, name, i) for name in _EVAL_NAMES}
+            if not len(s.data.labels["val"]):
+                values["val_loss"] = values["val_accuracy"] = None
+            reason = s.record_epoch(values)
+            if s.capture_best:
+                s.best_params, s.capture_best = group.export_params(s.row), False
+            if reason is not None:
+                if reason.startswith("early stopping") and s.best_params is not None:
+                    group.load_params(s.row, s.best_params)
+                self._stop(s, reason)
                 continue
             if s.train_waiters:
                 done = [w for w in s.train_waiters if s.epoch >= w[0]]
@@ -376,6 +439,22 @@ class Engine:
                     for _, fut in done:
                         fut.set_result(s.snapshot())
                     self._sync_running(s)
+
+    def _advance_jobs(self) -> None:
+        """Give each learning-rate range test a few mini-batches and report its progress."""
+        for job in list(self._jobs):
+            finder, progress, fut = job
+            try:
+                finder.run(10)
+                result = finder.result()
+                progress(result)
+            except Exception as exc:  # noqa: BLE001 - the caller hears of it
+                self._jobs.remove(job)
+                fut.set_exception(exc)
+                continue
+            if finder.done:
+                self._jobs.remove(job)
+                fut.set_result(result)
 
     def _tick(self, now: float) -> None:
         """Stream frames to watched sessions, update rates, pause idle ones."""

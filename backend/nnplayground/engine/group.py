@@ -11,16 +11,26 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from .functions import ACTIVATIONS, DERIVATIVES, LOSS_GRADIENTS, LOSSES, OUTPUTS
+from .functions import predicted_class
+from .network import BatchedNetwork, buffer_shapes, parameter_shapes
 from .optim import OPTIMIZERS
+from .schedules import ScheduleTable
 
 if TYPE_CHECKING:
+    from ..schemas import ScheduleSpec
     from .session import Session
 
-# Per-row host counters (numpy int64), kept beside the device tensors.
-# l1_on / l2_on mirror whether a row's penalty rate is non-zero, so the step skips penalties
-# without asking the device.
-HOST_FIELDS = ("batch", "n_train", "n_test", "epoch_len", "steps_in_epoch", "epoch", "step", "l1_on", "l2_on")
+PARTS = ("train", "val", "test")
+# Per-row host counters (numpy int64) beside the device tensors. The *_on flags mirror whether
+# a row uses a penalty, clipping or input noise, so the step skips them without asking the device.
+HOST_FIELDS = (
+    "batch", "n_train", "n_val", "n_test", "epoch_len", "steps_in_epoch", "epoch", "step",
+    "l1_on", "l2_on", "clip_on", "noise_on",
+)
+# Per-session hyperparameters every group holds, besides the optimiser's own.
+BASE_HYPER = ("lr", "l1", "l2", "t", "clip_norm", "clip_val", "noise")
+FLAGS = {"l1": "l1_on", "l2": "l2_on", "clip_norm": "clip_on", "clip_val": "clip_on", "noise": "noise_on"}
+OFF = {"clip_norm": float("inf"), "clip_val": float("inf")}  # values that mean "not used"
 
 
 @dataclass(frozen=True)
@@ -29,15 +39,15 @@ class GroupKey:
 
     features: tuple[str, ...]
     widths: tuple[int, ...]  # hidden layers
+    activations: tuple[str, ...]  # one per hidden layer
     n_out: int
-    activation: str
     loss: str
     optimizer: str
     batch_cap: int  # a power of two >= every member's batch size; smaller batches are masked
-
-    @property
-    def dims(self) -> list[int]:
-        return [len(self.features), *self.widths, self.n_out]
+    leaky_slope: float = 0.01
+    huber_delta: float = 1.0
+    batch_norm: str = "none"
+    dropout: float = 0.0
 
 
 def batch_cap(batch: int) -> int:
@@ -49,69 +59,65 @@ def batch_cap(batch: int) -> int:
 class RowData:
     """Everything one session contributes to a group (CPU tensors; rows move between groups this way)."""
 
-    params: dict[str, torch.Tensor]  # "W0": (in, out), "b0": (1, out), ...
-    slots: dict[str, torch.Tensor]  # optimiser state, same shapes as params, e.g. "m.W0"
-    hyper: dict[str, float]  # "lr", "l1", "l2", "t", "beta1", ...
-    x_train: torch.Tensor  # (n_train, features)
-    y_train: torch.Tensor  # (n_train, n_out)
-    x_test: torch.Tensor  # (n_test, features)
-    y_test: torch.Tensor  # (n_test, n_out)
-    counters: dict[str, int]  # HOST_FIELDS
+    params: dict[str, torch.Tensor]  # parameters and buffers, per-session shapes
+    slots: dict[str, torch.Tensor]  # optimiser state, e.g. "m.W0"
+    hyper: dict[str, float]
+    data: dict[str, torch.Tensor]  # x_train, y_train, x_val, y_val, x_test, y_test: (n, features|out)
+    counters: dict[str, int]
 
 
 class Group:
-    """Stacked tensors of same-shape sessions and the batched step, evaluation and grid."""
+    """Stacked tensors of same-shape sessions and the batched step and evaluation."""
 
     def __init__(self, key: GroupKey, device: torch.device) -> None:
         self.key = key
         self.device = device
+        self.net = BatchedNetwork(key)
         self.optimizer = OPTIMIZERS[key.optimizer]
-        self.activation = ACTIVATIONS[key.activation]
-        self.loss_fn = LOSSES[key.loss]
-        self.output_fn = OUTPUTS[key.loss]
-        # Hand-written backward pass where every piece has a derivative; autograd otherwise.
-        self.manual_backward = key.activation in DERIVATIVES and key.loss in LOSS_GRADIENTS
-        self.n_layers = len(key.dims) - 1
-        self.param_names = [f"{p}{i}" for i in range(self.n_layers) for p in ("W", "b")]
+        self.shapes = {**parameter_shapes(key), **buffer_shapes(key)}
+        self.param_names = self.net.param_names
         self.slot_names = [f"{s}.{p}" for s in self.optimizer.slots for p in self.param_names]
-        self.hyper_names = ["lr", "l1", "l2", "t", *self.optimizer.hyper, *self.optimizer.scalars]
-        self.capacity = 0
-        self.size = 0
-        self.running = 0
-        self.n_train_cap = 0
-        self.n_test_cap = 0
+        self.hyper_names = [*BASE_HYPER, *self.optimizer.hyper, *self.optimizer.scalars]
+        self.capacity = self.size = self.running = 0
+        self.caps = {part: 0 for part in PARTS}  # padded points per data part
         self.sessions: list[Session] = []
         self.tensors: dict[str, torch.Tensor] = {}
         self.host: dict[str, np.ndarray] = {f: np.zeros(0, dtype=np.int64) for f in HOST_FIELDS}
+        self.schedules = ScheduleTable(0)
         self._arange = torch.arange(key.batch_cap, device=device)  # (batch_cap,)
-        self._grid_cache: dict[int, torch.Tensor] = {}
+        self.noise_like = torch.randn_like  # tests swap in a recorder, like net.dropout_masks
+
+    @property
+    def manual_backward(self) -> bool:
+        return self.net.manual
+
+    @manual_backward.setter
+    def manual_backward(self, value: bool) -> None:
+        self.net.manual = value
 
     # ---- membership -------------------------------------------------------------------------
 
     def _shape(self, name: str, capacity: int) -> tuple[int, ...]:
         """Full shape of a row tensor for a given capacity."""
-        dims, f = self.key.dims, len(self.key.features)
         base = name.split(".")[-1]  # optimiser slots "m.W0" are shaped like their parameter "W0"
-        if base in self.param_names:
-            i = int(base[1:])
-            return (capacity, dims[i], dims[i + 1]) if base[0] == "W" else (capacity, 1, dims[i + 1])
-        return {
-            "x_train": (capacity, self.n_train_cap, f),
-            "y_train": (capacity, self.n_train_cap, self.key.n_out),
-            "x_test": (capacity, self.n_test_cap, f),
-            "y_test": (capacity, self.n_test_cap, self.key.n_out),
-        }.get(name, (capacity,))
+        if base in self.shapes:
+            return (capacity, *self.shapes[base])
+        if name[:2] in ("x_", "y_"):
+            width = len(self.key.features) if name[0] == "x" else self.key.n_out
+            return (capacity, self.caps[name[2:]], width)
+        return (capacity,)
 
     def _names(self) -> list[str]:
-        return [*self.param_names, *self.slot_names, *self.hyper_names, "x_train", "y_train", "x_test", "y_test"]
+        data = [f"{xy}_{part}" for part in PARTS for xy in "xy"]
+        return [*self.shapes, *self.slot_names, *self.hyper_names, *data]
 
-    def _reserve(self, capacity: int, n_train: int, n_test: int) -> None:
+    def _reserve(self, capacity: int, counts: dict[str, int]) -> None:
         """Grow row tensors (capacity doubles; data pads to the longest member) keeping contents."""
-        if capacity <= self.capacity and n_train <= self.n_train_cap and n_test <= self.n_test_cap:
+        if capacity <= self.capacity and all(counts[p] <= self.caps[p] for p in PARTS):
             return
-        new_cap = max(capacity, 2 * self.capacity, 4)
-        self.n_train_cap = max(self.n_train_cap, n_train)
-        self.n_test_cap = max(self.n_test_cap, n_test)
+        new_cap = max(capacity, 2 * self.capacity, 4) if capacity > self.capacity else self.capacity
+        for p in PARTS:
+            self.caps[p] = max(self.caps[p], counts[p])
         for name in self._names():
             new = torch.zeros(self._shape(name, new_cap), device=self.device)
             old = self.tensors.get(name)
@@ -122,25 +128,26 @@ class Group:
             grown = np.zeros(new_cap, dtype=np.int64)
             grown[: self.size] = self.host[f][: self.size]
             self.host[f] = grown
+        self.schedules.grow(new_cap)
         self.capacity = new_cap
 
-    def add(self, session: "Session", row: RowData) -> None:
+    def add(self, session: "Session", row: RowData, schedule: "ScheduleSpec") -> None:
         """Append a session (paused) from its row data."""
-        self._reserve(self.size + 1, row.x_train.shape[0], row.x_test.shape[0])
+        self._reserve(self.size + 1, {p: row.data[f"x_{p}"].shape[0] for p in PARTS})
         r = self.size
         t = self.tensors
         with torch.no_grad():
             for name, value in [*row.params.items(), *row.slots.items()]:
                 t[name][r] = value.to(self.device)
             for name in self.hyper_names:
-                t[name][r] = row.hyper.get(name, self.optimizer.scalars.get(name, 0.0))
-            for name in ("x_train", "y_train", "x_test", "y_test"):
+                t[name][r] = row.hyper.get(name, self.optimizer.scalars.get(name, OFF.get(name, 0.0)))
+            for name, value in row.data.items():
                 t[name][r].zero_()
-                value = getattr(row, name)
                 t[name][r, : value.shape[0]] = value.to(self.device)
         for f in HOST_FIELDS:
             self.host[f][r] = row.counters.get(f, 0)
-        self._mirror_penalties(r, row.hyper)
+        self._mirror_flags(r, row.hyper)
+        self.schedules.set_row(r, schedule, row.hyper["lr"])
         self.sessions.append(session)
         session.group, session.row = self, r
         self.size += 1
@@ -149,17 +156,23 @@ class Group:
         """A row's full state as CPU tensors (to move it to another group or save it)."""
         t = self.tensors
         counters = {f: int(self.host[f][r]) for f in HOST_FIELDS}
-        n_train, n_test = counters["n_train"], counters["n_test"]
         return RowData(
-            params={n: t[n][r].detach().cpu().clone() for n in self.param_names},
+            params=self.export_params(r),
             slots={n: t[n][r].detach().cpu().clone() for n in self.slot_names},
             hyper={n: float(t[n][r]) for n in self.hyper_names},
-            x_train=t["x_train"][r, :n_train].cpu().clone(),
-            y_train=t["y_train"][r, :n_train].cpu().clone(),
-            x_test=t["x_test"][r, :n_test].cpu().clone(),
-            y_test=t["y_test"][r, :n_test].cpu().clone(),
+            data={
+                f"{xy}_{p}": t[f"{xy}_{p}"][r, : counters[f"n_{p}"]].cpu().clone() for p in PARTS for xy in "xy"
+            },
             counters=counters,
         )
+
+    def export_params(self, r: int) -> dict[str, torch.Tensor]:
+        return {n: self.tensors[n][r].detach().cpu().clone() for n in self.shapes}
+
+    def load_params(self, r: int, params: dict[str, torch.Tensor]) -> None:
+        with torch.no_grad():
+            for name, value in params.items():
+                self.tensors[name][r] = value.to(self.device)
 
     def _swap(self, a: int, b: int) -> None:
         """Exchange two rows in every tensor and counter."""
@@ -173,6 +186,7 @@ class Group:
         for f in HOST_FIELDS:
             h = self.host[f]
             h[a], h[b] = h[b], h[a]
+        self.schedules.swap(a, b)
         sa, sb = self.sessions[a], self.sessions[b]
         self.sessions[a], self.sessions[b] = sb, sa
         sa.row, sb.row = b, a
@@ -189,83 +203,77 @@ class Group:
     def remove(self, r: int) -> None:
         """Drop a row, keeping rows packed."""
         self.set_running(r, False)
-        last = self.size - 1
-        self._swap(self.sessions[r].row if False else r, last)
+        self._swap(r, self.size - 1)
         session = self.sessions.pop()
         session.group, session.row = None, -1
         self.size -= 1
 
-    # ---- hyperparameters --------------------------------------------------------------------
+    # ---- live settings ----------------------------------------------------------------------
 
-    def set_hyper(self, r: int, values: dict[str, float]) -> None:
+    def set_hyper(self, r: int, values: dict[str, float], schedule: "ScheduleSpec") -> None:
         with torch.no_grad():
             for name, value in values.items():
                 self.tensors[name][r] = value
-        self._mirror_penalties(r, values)
+        self._mirror_flags(r, values)
+        self.schedules.set_row(r, schedule, values["lr"])
 
-    def _mirror_penalties(self, r: int, values: dict[str, float]) -> None:
-        for name in ("l1", "l2"):
+    def _mirror_flags(self, r: int, values: dict[str, float]) -> None:
+        on: dict[str, bool] = {}
+        for name, flag in FLAGS.items():
             if name in values:
-                self.host[f"{name}_on"][r] = values[name] != 0
-
-    def set_batch(self, r: int, batch: int) -> None:
-        """Live batch-size change within this group's cap; the epoch restarts at its beginning."""
-        h = self.host
-        h["batch"][r] = batch
-        h["epoch_len"][r] = -(-h["n_train"][r] // batch)
-        h["steps_in_epoch"][r] = 0
+                on[flag] = on.get(flag, False) or values[name] != OFF.get(name, 0.0)
+        for flag, value in on.items():
+            self.host[flag][r] = value
 
     # ---- training ---------------------------------------------------------------------------
 
-    def _forward(self, params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-        """x (sessions, points, features) -> logits (sessions, points, n_out)."""
-        h = x
-        for i in range(self.n_layers):
-            h = torch.baddbmm(params[2 * i + 1], h, params[2 * i])  # (sessions, points, width)
-            if i < self.n_layers - 1:
-                h = self.activation(h)
-        return h
+    def _batch(self, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        """This step's inputs (k, cap, features), targets, mask (k, cap, 1) or None, and counts (k,)."""
+        h, t, cap = self.host, self.tensors, self.key.batch_cap
+        batch, n_train = h["batch"][:k], h["n_train"][:k]
+        pos = h["steps_in_epoch"][:k] * batch  # (k,) start of this step's batch
+        count = np.minimum(pos + batch, n_train) - pos  # (k,) real points in this batch
+        count_t = torch.from_numpy(count).to(self.device, t["x_train"].dtype)
+        if pos.min() == pos.max() and count.min() == cap and pos[0] + cap <= self.caps["train"]:
+            # Fast path: every row takes the same full slice; no gather, no mask.
+            p0 = int(pos[0])
+            return t["x_train"][:k, p0 : p0 + cap], t["y_train"][:k, p0 : p0 + cap], None, count_t
+        pos_t = torch.from_numpy(pos).to(self.device)
+        idx = (pos_t[:, None] + self._arange).clamp_(max=self.caps["train"] - 1)[:, :, None]  # (k, cap, 1)
+        xb = t["x_train"][:k].gather(1, idx.expand(-1, -1, t["x_train"].shape[2]))
+        yb = t["y_train"][:k].gather(1, idx.expand(-1, -1, self.key.n_out))
+        mask = (self._arange < count_t[:, None]).to(xb.dtype)[:, :, None]
+        return xb, yb, mask, count_t
 
     def step(self) -> np.ndarray:
         """One optimiser step for every running row; returns the rows that finished an epoch."""
         k = self.running
-        h = self.host
-        batch, n_train = h["batch"][:k], h["n_train"][:k]
-        pos = h["steps_in_epoch"][:k] * batch  # (k,) start of this step's batch
-        count = np.minimum(pos + batch, n_train) - pos  # (k,) real points in this batch
-        t = self.tensors
-        cap = self.key.batch_cap
-        if pos.min() == pos.max() and count.min() == cap and pos[0] + cap <= self.n_train_cap:
-            # Fast path: every row takes the same full slice; no gather, no mask.
-            p0 = int(pos[0])
-            xb = t["x_train"][:k, p0 : p0 + cap]  # (k, cap, features)
-            yb = t["y_train"][:k, p0 : p0 + cap]  # (k, cap, n_out)
-            mask = None
+        h, t = self.host, self.tensors
+        xb, yb, mask, count = self._batch(k)
+        if h["noise_on"][:k].any():
+            xb = xb + self.noise_like(xb) * t["noise"][:k, None, None]  # input noise as augmentation
+        if self.schedules.any_scheduled(k):
+            rates = self.schedules.rates(k, h["epoch"][:k], h["step"][:k], h["epoch_len"][:k])
+            t["lr"][:k] = torch.from_numpy(rates).to(self.device, t["lr"].dtype)
+        scale = 1.0 / self.key.batch_cap if mask is None else mask / count[:, None, None]
+        if self.net.manual:
+            params = {n: t[n][:k] for n in self.param_names}
+            grads = self.net.backward(params, xb, yb, scale)
+            grad_list = [grads[n] for n in self.param_names]
+            self._add_penalty_gradients(params, grads, grad_list, k)
         else:
-            pos_t = torch.from_numpy(pos).to(self.device)
-            count_t = torch.from_numpy(count).to(self.device)
-            idx = (pos_t[:, None] + self._arange).clamp_(max=self.n_train_cap - 1)  # (k, cap)
-            xb = t["x_train"][:k].gather(1, idx[:, :, None].expand(-1, -1, t["x_train"].shape[2]))
-            yb = t["y_train"][:k].gather(1, idx[:, :, None].expand(-1, -1, self.key.n_out))
-            mask = (self._arange < count_t[:, None]).to(xb.dtype)[:, :, None]  # (k, cap, 1)
-        if mask is None:
-            scale: torch.Tensor | float = 1.0 / (cap * self.key.n_out)
-        else:
-            denom = torch.from_numpy(count * self.key.n_out).to(self.device, xb.dtype)
-            scale = mask / denom[:, None, None]  # (k, cap, 1): masked mean over real points
-        if self.manual_backward:
-            params = [t[n][:k] for n in self.param_names]
-            grads = self._backward(params, xb, yb, scale, k)
-        else:
-            params = [t[n][:k].detach().requires_grad_() for n in self.param_names]
-            per_point = self.loss_fn(self._forward(params, xb), yb)  # (k, cap, n_out)
-            total = (per_point * scale).sum() + self._penalty(params, k)
-            grads = list(torch.autograd.grad(total, params))
+            params = {n: t[n][:k].detach().requires_grad_() for n in self.param_names}
+            buffers = {n: t[n][:k] for n in self.net.buffer_names}
+            z = self.net.forward(params, buffers, xb, train=True, mask=mask, count=count)
+            total = self.net.per_session_loss(z, yb, mask, count).sum() + self._penalty(params, k)
+            grad_list = list(torch.autograd.grad(total, list(params.values()), materialize_grads=True))
         with torch.no_grad():
+            if h["clip_on"][:k].any():
+                self._clip(grad_list, k)
             hyper = {n: t[n][:k] for n in self.hyper_names}
             hyper["t"].add_(1)
             slots = {s: [t[f"{s}.{p}"][:k] for p in self.param_names] for s in self.optimizer.slots}
-            self.optimizer.update([p.detach() for p in params], grads, slots, hyper)
+            self.optimizer.update([t[n][:k] for n in self.param_names], grad_list, slots, hyper)
         h["steps_in_epoch"][:k] += 1
         h["step"][:k] += 1
         done = h["steps_in_epoch"][:k] >= h["epoch_len"][:k]
@@ -276,82 +284,84 @@ class Group:
         h["epoch"][rows] += 1
         return rows
 
-    @torch.no_grad()
-    def _backward(
-        self, params: list[torch.Tensor], xb: torch.Tensor, yb: torch.Tensor, scale: torch.Tensor | float, k: int
-    ) -> list[torch.Tensor]:
-        """Gradients of the per-session mean loss plus penalties, by hand (fewer, fused ops than autograd)."""
-        derivative = DERIVATIVES[self.key.activation]
-        inputs, pre = [xb], []  # layer inputs (k, cap, in) and hidden pre-activations (k, cap, width)
-        h = xb
-        for i in range(self.n_layers):
-            z = torch.baddbmm(params[2 * i + 1], h, params[2 * i])  # (k, cap, out)
-            if i < self.n_layers - 1:
-                h = self.activation(z)
-                pre.append(z)
-                inputs.append(h)
-            else:
-                h = z
-        g = LOSS_GRADIENTS[self.key.loss](h, yb) * scale  # (k, cap, n_out) dLoss/dlogit
-        grads: list[torch.Tensor] = [torch.empty(0)] * len(params)
-        for i in reversed(range(self.n_layers)):
-            grads[2 * i] = torch.bmm(inputs[i].transpose(1, 2), g)  # (k, in, out)
-            grads[2 * i + 1] = g.sum(dim=1, keepdim=True)  # (k, 1, out)
-            if i > 0:
-                g = torch.bmm(g, params[2 * i].transpose(1, 2))  # (k, cap, in)
-                d = derivative(pre[i - 1], inputs[i])
-                if d is not None:
-                    g = g * d
-        l1, l2 = self.tensors["l1"][:k], self.tensors["l2"][:k]
-        if self.host["l1_on"][:k].any():
-            for i in range(0, len(params), 2):
-                grads[i] = grads[i] + l1[:, None, None] * params[i].sign()
-        if self.host["l2_on"][:k].any():
-            for i in range(0, len(params), 2):
-                grads[i] = grads[i] + l2[:, None, None] * params[i]
-        return grads
+    def _weights(self, params: dict[str, torch.Tensor]) -> list[str]:
+        return [n for n in self.param_names if n[0] == "W"]
 
-    def _penalty(self, params: list[torch.Tensor], k: int) -> torch.Tensor | float:
+    def _add_penalty_gradients(
+        self, params: dict[str, torch.Tensor], grads: dict[str, torch.Tensor], grad_list: list[torch.Tensor], k: int
+    ) -> None:
+        """L1 (rate·sign w) and L2 (rate·w) gradients on weights, not biases."""
+        l1_on, l2_on = self.host["l1_on"][:k].any(), self.host["l2_on"][:k].any()
+        if not (l1_on or l2_on):
+            return
+        l1, l2 = self.tensors["l1"][:k, None, None], self.tensors["l2"][:k, None, None]
+        for j, name in enumerate(self.param_names):
+            if name[0] == "W":
+                w = params[name]
+                if l1_on:
+                    grad_list[j] = grad_list[j] + l1 * w.sign()
+                if l2_on:
+                    grad_list[j] = grad_list[j] + l2 * w
+
+    def _penalty(self, params: dict[str, torch.Tensor], k: int) -> torch.Tensor | float:
         """L1 and L2 penalties on weights (not biases), per-session rates; skipped when all zero."""
         l1, l2 = self.tensors["l1"][:k], self.tensors["l2"][:k]
+        weights = [params[n] for n in self._weights(params)]
         total: torch.Tensor | float = 0.0
-        weights = params[0::2]
         if self.host["l1_on"][:k].any():
             total = total + sum((l1 * w.abs().sum(dim=(1, 2))).sum() for w in weights)
         if self.host["l2_on"][:k].any():
             total = total + sum((l2 * 0.5 * (w * w).sum(dim=(1, 2))).sum() for w in weights)
         return total
 
+    def _clip(self, grads: list[torch.Tensor], k: int) -> None:
+        """Per-session clipping as torch.nn.utils does: by total norm, then by value (inf = off)."""
+        norm = torch.sqrt(sum((g * g).sum(dim=tuple(range(1, g.dim()))) for g in grads))  # (k,)
+        coef = (self.tensors["clip_norm"][:k] / (norm + 1e-6)).clamp(max=1.0)
+        bound = self.tensors["clip_val"][:k]
+        for j, g in enumerate(grads):
+            shape = (-1, *([1] * (g.dim() - 1)))
+            grads[j] = torch.clamp(g * coef.view(shape), min=-bound.view(shape), max=bound.view(shape))
+
     # ---- evaluation -------------------------------------------------------------------------
 
-    def _rows_params(self, rows: np.ndarray) -> tuple[torch.Tensor | slice, list[torch.Tensor]]:
-        if len(rows) == rows[-1] + 1 and (rows == np.arange(len(rows))).all():
-            sel: torch.Tensor | slice = slice(0, len(rows))
-        else:
-            sel = torch.from_numpy(rows).to(self.device)
-        return sel, [self.tensors[n][sel] for n in self.param_names]
+    def _select(self, rows: np.ndarray) -> torch.Tensor | slice:
+        if (rows == np.arange(len(rows))).all():
+            return slice(0, len(rows))
+        return torch.from_numpy(rows).to(self.device)
 
     @torch.no_grad()
+    def logits(self, rows: np.ndarray, x: torch.Tensor) -> torch.Tensor:
+        """Logits of rows (eval mode) on x: shared points (points, features) or per row (rows, points, features)."""
+        sel = self._select(rows)
+        params = {n: self.tensors[n][sel] for n in self.shapes}
+        xs = x.expand(len(rows), -1, -1) if x.dim() == 2 else x
+        return self.net.forward(params, params, xs)
+
     def outputs(self, rows: np.ndarray, x: torch.Tensor) -> torch.Tensor:
-        """Shown values (probability or prediction) of rows on shared points x (points, features)."""
-        _, params = self._rows_params(rows)
-        xs = x.expand(len(rows), -1, -1)  # (rows, points, features)
-        return self.output_fn(self._forward(params, xs))  # (rows, points, n_out)
+        """Shown values (probabilities or predictions) of rows on x: (rows, points, out)."""
+        return self.net.loss.output(self.logits(rows, x))
 
     @torch.no_grad()
     def evaluate(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        """Loss (and accuracy for classification) on the whole train and test sets of rows."""
-        sel, params = self._rows_params(rows)
+        """Loss, accuracy and predicted classes on each data part of rows (NaN loss for an empty part)."""
+        sel = self._select(rows)
         out: dict[str, np.ndarray] = {}
-        for part in ("train", "test"):
+        classification = self.key.loss in ("bce", "cce", "tf_squared")
+        for part in PARTS:
+            if self.caps[part] == 0:
+                out[f"{part}_loss"] = np.full(len(rows), np.nan)
+                continue
             x, y = self.tensors[f"x_{part}"][sel], self.tensors[f"y_{part}"][sel]
-            n = torch.from_numpy(self.host[f"n_{part}"][rows]).to(self.device)  # (rows,)
+            n = torch.from_numpy(self.host[f"n_{part}"][rows]).to(self.device, x.dtype)  # (rows,)
             mask = (torch.arange(x.shape[1], device=self.device) < n[:, None]).to(x.dtype)[:, :, None]
-            z = self._forward(params, x)  # (rows, points, n_out)
-            denom = (n * self.key.n_out).clamp(min=1).to(x.dtype)
-            out[f"{part}_loss"] = ((self.loss_fn(z, y) * mask).sum(dim=(1, 2)) / denom).cpu().numpy()
-            if self.key.loss == "bce":
-                correct = ((z > 0).to(x.dtype) == y).to(x.dtype) * mask
-                out[f"{part}_accuracy"] = (correct.sum(dim=(1, 2)) / denom).cpu().numpy()
-                out[f"{part}_predicted"] = (z > 0).squeeze(-1).to(torch.int64).cpu().numpy()
+            z = self.logits(rows, x)  # (rows, points, out)
+            loss = self.net.per_session_loss(z, y, mask, n)
+            out[f"{part}_loss"] = torch.where(n > 0, loss, torch.nan).cpu().numpy()
+            if classification:
+                pred = predicted_class(self.key.loss, z)  # (rows, points)
+                truth = y.argmax(dim=-1) if self.key.loss == "cce" else y[..., 0].to(torch.int64)
+                correct = ((pred == truth).to(x.dtype) * mask[..., 0]).sum(dim=1) / n.clamp(min=1)
+                out[f"{part}_accuracy"] = torch.where(n > 0, correct, torch.nan).cpu().numpy()
+                out[f"{part}_predicted"] = pred.cpu().numpy()
         return out

@@ -15,28 +15,34 @@ class History:
     test_loss: list[float] = field(default_factory=list)
     train_accuracy: list[float] = field(default_factory=list)
     test_accuracy: list[float] = field(default_factory=list)
+    validation_loss: list[float] = field(default_factory=list)
+    validation_accuracy: list[float] = field(default_factory=list)
 
-    def append(self, epoch: int, train_loss: float, test_loss: float, train_acc: float, test_acc: float) -> None:
-        """Record an epoch if it falls on the current stride."""
+    SERIES = ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "validation_loss", "validation_accuracy")
+    _KEYS = {"validation_loss": "val_loss", "validation_accuracy": "val_accuracy"}
+
+    def append(self, epoch: int, values: dict[str, float | None]) -> None:
+        """Record an epoch if it falls on the current stride (missing values are stored as 0)."""
         if epoch % self.stride:
             return
         self.epoch.append(epoch)
-        self.train_loss.append(train_loss)
-        self.test_loss.append(test_loss)
-        self.train_accuracy.append(train_acc)
-        self.test_accuracy.append(test_acc)
+        for name in self.SERIES:
+            value = values.get(self._KEYS.get(name, name))
+            getattr(self, name).append(0.0 if value is None else value)
         if len(self.epoch) > MAX_POINTS:
             self.stride *= 2
             keep = [i for i, e in enumerate(self.epoch) if e % self.stride == 0]
-            for name in ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy"):
-                values = getattr(self, name)
-                setattr(self, name, [values[i] for i in keep])
+            for name in ("epoch", *self.SERIES):
+                values_ = getattr(self, name)
+                setattr(self, name, [values_[i] for i in keep])
 
-    def as_dict(self, classification: bool) -> dict[str, list[float] | list[int] | None]:
+    def as_dict(self, classification: bool, validation: bool) -> dict[str, list[float] | list[int] | None]:
         return {
             "epoch": list(self.epoch),
             "train_loss": list(self.train_loss),
             "test_loss": list(self.test_loss),
             "train_accuracy": list(self.train_accuracy) if classification else None,
             "test_accuracy": list(self.test_accuracy) if classification else None,
+            "validation_loss": list(self.validation_loss) if validation else None,
+            "validation_accuracy": list(self.validation_accuracy) if validation and classification else None,
         }

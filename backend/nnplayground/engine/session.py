@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from ..data import feature_matrix, generate, split
-from ..schemas import SessionConfig, SessionState
-from .group import GroupKey, RowData, batch_cap
+from ..data import feature_matrix, generate, split3
+from ..schemas import ScheduleSpec, SessionConfig, SessionState, StopSpec
+from .group import PARTS, GroupKey, RowData, batch_cap
 from .history import History
+from .network import initial_state, parameter_shapes
 from .optim import OPTIMIZERS
+from .schedules import scheduled_rate
 
 if TYPE_CHECKING:
     from .engine import Watcher
@@ -23,44 +25,71 @@ if TYPE_CHECKING:
 LIVE_FIELDS = {
     ("training", name)
     for name in ("learning_rate", "regularization", "regularization_rate", "momentum", "beta1", "beta2", "eps",
-                 "rho", "alpha", "weight_decay", "momentum_decay")
+                 "rho", "alpha", "weight_decay", "momentum_decay", "clip", "clip_value", "input_noise")
+} | {("training", "schedule", name) for name in ScheduleSpec.model_fields} | {
+    ("training", "stop", name) for name in StopSpec.model_fields
 }
+# Changes that keep the weights but may move the session to another group.
+REGROUP_FIELDS = {("training", "batch_mode"), ("training", "batch_size"), ("network", "dropout")}
 
 
 @dataclass
 class SessionData:
-    """The generated points of a session, split, and its feature matrices."""
+    """The generated points of a session, split into train, validation and test."""
 
-    train_points: np.ndarray  # (n_train, 2)
-    train_labels: np.ndarray  # (n_train,)
-    test_points: np.ndarray  # (n_test, 2)
-    test_labels: np.ndarray  # (n_test,)
+    points: dict[str, np.ndarray]  # part -> (n, 2)
+    labels: dict[str, np.ndarray]  # part -> (n,) class index or value
+    classes: int  # 0 for regression
     version: int
 
     @classmethod
     def build(cls, config: SessionConfig, version: int) -> "SessionData":
         d = config.data
-        points, labels = generate(d.dataset, d.num_points, d.noise, d.seed)
-        (xtr, ytr), (xte, yte) = split(points, labels, d.train_ratio)
-        return cls(xtr, ytr, xte, yte, version)
+        points, labels = generate(d.dataset, d.num_points, d.noise, d.seed, d.classes)
+        parts = split3(points, labels, d.train_ratio, d.validation_ratio)
+        return cls(
+            points={name: part[0] for name, part in zip(PARTS, parts, strict=True)},
+            labels={name: part[1] for name, part in zip(PARTS, parts, strict=True)},
+            classes=config.num_classes,
+            version=version,
+        )
+
+    @property
+    def n_train(self) -> int:
+        return len(self.labels["train"])
+
+    def targets(self, part: str, loss: str) -> torch.Tensor:
+        """Training targets: one-hot (n, classes) for cce, else (n, 1)."""
+        y = torch.from_numpy(self.labels[part]).float()
+        if loss == "cce":
+            return torch.nn.functional.one_hot(y.long(), self.classes).float()
+        return y[:, None]
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "type": "dataset",
-            "version": self.version,
-            "train": {"x": self.train_points.round(4).tolist(), "y": self.train_labels.round(4).tolist()},
-            "test": {"x": self.test_points.round(4).tolist(), "y": self.test_labels.round(4).tolist()},
-        }
+        out: dict[str, Any] = {"type": "dataset", "version": self.version, "classes": self.classes}
+        for part, name in (("train", "train"), ("val", "validation"), ("test", "test")):
+            if part == "val" and not len(self.labels[part]):
+                continue
+            labels = self.labels[part]
+            out[name] = {
+                "x": self.points[part].round(4).tolist(),
+                "y": labels.astype(int).tolist() if self.classes else labels.round(4).tolist(),
+            }
+        return out
 
 
 def hyper_values(config: SessionConfig) -> dict[str, float]:
     """Per-session hyperparameters as the group's (sessions,) tensors hold them."""
     t = config.training
     rate = t.regularization_rate
+    inf = float("inf")
     values = {
         "lr": t.learning_rate,
         "l1": rate if t.regularization == "l1" else 0.0,
         "l2": rate if t.regularization == "l2" else 0.0,
+        "clip_norm": t.clip_value if t.clip == "norm" else inf,
+        "clip_val": t.clip_value if t.clip == "value" else inf,
+        "noise": t.input_noise,
     }
     for name in OPTIMIZERS[t.optimizer].hyper:
         values[name] = t.optimizer_value(name)
@@ -96,6 +125,15 @@ class Session:
     test_loss: float | None = None
     train_accuracy: float | None = None
     test_accuracy: float | None = None
+    validation_loss: float | None = None
+    validation_accuracy: float | None = None
+    best_validation_loss: float | None = None
+    best_epoch: int | None = None
+    best_params: dict[str, torch.Tensor] | None = None  # weights at best_epoch, for early stopping
+    capture_best: bool = False  # the engine should copy the weights into best_params
+    epochs_since_best: int = 0
+    best_train_loss: float | None = None
+    epochs_since_train_best: int = 0
     epochs_per_second: float = 0.0
     stop_reason: str | None = None
     history: History = field(default_factory=History)
@@ -117,62 +155,97 @@ class Session:
 
     def key(self) -> GroupKey:
         c = self.config
-        n_train = len(self.data.train_labels)
         return GroupKey(
             features=tuple(c.features),
             widths=tuple(c.network.hidden_layers),
-            n_out=1,
-            activation=c.network.activation,
+            activations=tuple(c.network.activations),
+            n_out=self.data.classes if c.loss == "cce" else 1,
             loss=c.loss,
             optimizer=c.training.optimizer,
-            batch_cap=batch_cap(min(c.training.batch_size, n_train)),
+            batch_cap=batch_cap(c.training.effective_batch(self.data.n_train)),
+            leaky_slope=c.network.leaky_relu_slope,
+            huber_delta=c.training.huber_delta if c.loss == "huber" else 1.0,
+            batch_norm=c.network.batch_norm,
+            dropout=c.network.dropout,
         )
 
     def fresh_row(self, key: GroupKey) -> RowData:
-        """New weights (TensorFlow Playground's init: uniform(-0.5, 0.5), bias 0.1) and zeroed counters."""
+        """New weights from the config's initialisation (seeded), zeroed optimiser state and counters."""
         gen = torch.Generator().manual_seed(self.config.data.seed * 7919 + self.init_count)
-        dims = key.dims
-        params: dict[str, torch.Tensor] = {}
-        for i in range(len(dims) - 1):
-            params[f"W{i}"] = torch.rand(dims[i], dims[i + 1], generator=gen) - 0.5  # (in, out)
-            params[f"b{i}"] = torch.full((1, dims[i + 1]), 0.1)  # (1, out)
-        slots = {f"{s}.{p}": torch.zeros_like(v) for s in _slots(key) for p, v in params.items()}
+        params = initial_state(key, self.config.network.init, gen)
+        slots = {f"{s}.{p}": torch.zeros_like(params[p]) for s in _slots(key) for p in parameter_shapes(key)}
         return self.row_with(key, params, slots)
 
     def row_with(self, key: GroupKey, params: dict[str, torch.Tensor], slots: dict[str, torch.Tensor]) -> RowData:
         """Row data from given weights and optimiser state, with this session's data and counters."""
         feats = list(key.features)
-        batch = min(self.config.training.batch_size, len(self.data.train_labels))
-        n_train, n_test = len(self.data.train_labels), len(self.data.test_labels)
+        n = {part: len(self.data.labels[part]) for part in PARTS}
+        batch = self.config.training.effective_batch(n["train"])
+        data = {}
+        for part in PARTS:
+            data[f"x_{part}"] = torch.from_numpy(feature_matrix(self.data.points[part], feats).reshape(-1, len(feats)))
+            data[f"y_{part}"] = self.data.targets(part, key.loss)
         return RowData(
             params=params,
             slots=slots,
             hyper=hyper_values(self.config),
-            x_train=torch.from_numpy(feature_matrix(self.data.train_points, feats)),
-            y_train=torch.from_numpy(self.data.train_labels).float()[:, None],
-            x_test=torch.from_numpy(feature_matrix(self.data.test_points, feats)),
-            y_test=torch.from_numpy(self.data.test_labels).float()[:, None],
+            data=data,
             counters={
                 "batch": batch,
-                "n_train": n_train,
-                "n_test": n_test,
-                "epoch_len": -(-n_train // batch),
+                "n_train": n["train"],
+                "n_val": n["val"],
+                "n_test": n["test"],
+                "epoch_len": -(-n["train"] // batch),
                 "steps_in_epoch": 0,
                 "epoch": self.epoch,
                 "step": self.step,
             },
         )
 
-    def record_epoch(
-        self, train_loss: float, test_loss: float, train_acc: float | None, test_acc: float | None
-    ) -> bool:
-        """Store an epoch's evaluation; False when the loss is not finite (the run diverged)."""
-        if not (math.isfinite(train_loss) and math.isfinite(test_loss)):
-            return False
-        self.train_loss, self.test_loss = train_loss, test_loss
-        self.train_accuracy, self.test_accuracy = train_acc, test_acc
-        self.history.append(self.epoch, train_loss, test_loss, train_acc or 0.0, test_acc or 0.0)
-        return True
+    def record_epoch(self, ev: dict[str, float | None]) -> str | None:
+        """Store an epoch's evaluation; returns why training should pause now, if it should."""
+        losses = [ev["train_loss"], ev["test_loss"], ev["val_loss"]]
+        if any(v is not None and not math.isfinite(v) for v in losses):
+            return "diverged: the loss became NaN or infinite; reset or lower the learning rate"
+        self.train_loss, self.test_loss, self.validation_loss = ev["train_loss"], ev["test_loss"], ev["val_loss"]
+        self.train_accuracy, self.test_accuracy = ev["train_accuracy"], ev["test_accuracy"]
+        self.validation_accuracy = ev["val_accuracy"]
+        self.history.append(self.epoch, ev)
+        stop = self.config.training.stop
+        if self.validation_loss is not None:
+            if self.best_validation_loss is None or self.validation_loss < self.best_validation_loss:
+                self.best_validation_loss, self.best_epoch = self.validation_loss, self.epoch
+                self.capture_best = True
+                self.epochs_since_best = 0
+            else:
+                self.epochs_since_best += 1
+        assert self.train_loss is not None
+        if self.best_train_loss is None or self.train_loss < self.best_train_loss * (1 - 1e-4):
+            self.best_train_loss, self.epochs_since_train_best = self.train_loss, 0
+        else:
+            self.epochs_since_train_best += 1
+        if stop.max_epochs is not None and self.epoch >= stop.max_epochs:
+            return f"max epochs reached ({stop.max_epochs})"
+        if stop.target_loss is not None and self.test_loss is not None and self.test_loss <= stop.target_loss:
+            return f"target loss reached: test loss {self.test_loss:.4g} ≤ {stop.target_loss:g}"
+        if stop.target_accuracy is not None and (self.test_accuracy or 0.0) >= stop.target_accuracy:
+            return f"target accuracy reached: test accuracy {self.test_accuracy:.1%}"
+        if stop.plateau_patience is not None and self.epochs_since_train_best >= stop.plateau_patience:
+            return f"plateau: the training loss has not improved for {stop.plateau_patience} epochs"
+        patience = stop.early_stopping_patience
+        if patience is not None and self.epochs_since_best >= patience:
+            return (
+                f"early stopping: the validation loss has not improved for {patience} epochs; "
+                f"restored the weights of epoch {self.best_epoch}"
+            )
+        return None
+
+    def current_learning_rate(self) -> float:
+        """The rate in force now, after the schedule."""
+        t = self.config.training
+        batch = t.effective_batch(self.data.n_train)
+        epoch_len = -(-self.data.n_train // batch)
+        return scheduled_rate(t.schedule, t.learning_rate, self.epoch, self.step, epoch_len)
 
     def snapshot(self) -> SessionState:
         return SessionState(
@@ -181,16 +254,24 @@ class Session:
             step=self.step,
             train_loss=self.train_loss,
             test_loss=self.test_loss,
+            validation_loss=self.validation_loss,
             train_accuracy=self.train_accuracy,
             test_accuracy=self.test_accuracy,
+            validation_accuracy=self.validation_accuracy,
+            best_epoch=self.best_epoch,
             epochs_per_second=round(self.epochs_per_second, 1),
-            learning_rate=self.config.training.learning_rate,
+            learning_rate=self.current_learning_rate(),
             stop_reason=self.stop_reason,
         )
 
     def clear_progress(self) -> None:
         self.epoch = self.step = 0
-        self.train_loss = self.test_loss = self.train_accuracy = self.test_accuracy = None
+        self.train_loss = self.test_loss = self.validation_loss = None
+        self.train_accuracy = self.test_accuracy = self.validation_accuracy = None
+        self.best_validation_loss = self.best_train_loss = None
+        self.best_epoch = None
+        self.best_params = None
+        self.epochs_since_best = self.epochs_since_train_best = 0
         self.history = History()
         self.stop_reason = None
         self.rate_epoch, self.rate_time = 0, time.monotonic()

@@ -31,13 +31,17 @@ class DecisionGrid:
         return self._cache[key]
 
     def values(self, group: Group, rows: np.ndarray, resolution: int) -> np.ndarray:
-        """(rows, resolution, resolution) float32 of shown values, NaN replaced so none is streamed."""
-        out = group.outputs(rows, self.inputs(group.key.features, resolution))  # (rows, points, 1)
-        out = torch.nan_to_num(out[..., 0], nan=0.0, posinf=1e6, neginf=-1e6)
-        return out.reshape(len(rows), resolution, resolution).cpu().numpy()
+        """(rows, channels, resolution, resolution) float32 of shown values, NaN replaced so none is streamed.
+
+        One channel: probability of class 1 (two classes) or the prediction; K channels: the
+        probability of each of K > 2 classes.
+        """
+        out = group.outputs(rows, self.inputs(group.key.features, resolution))  # (rows, points, out)
+        out = torch.nan_to_num(out, nan=0.0, posinf=1e6, neginf=-1e6).transpose(1, 2)
+        return out.reshape(len(rows), -1, resolution, resolution).cpu().numpy()
 
 
-def confusion(labels: np.ndarray, predicted: np.ndarray, classes: int = 2) -> list[list[int]]:
+def confusion(labels: np.ndarray, predicted: np.ndarray, classes: int) -> list[list[int]]:
     """matrix[true][predicted] counts."""
     codes = labels.astype(np.int64) * classes + predicted.astype(np.int64)
     return np.bincount(codes, minlength=classes * classes).reshape(classes, classes).tolist()
@@ -47,26 +51,33 @@ def value_range(session: "Session") -> tuple[float, float]:
     return (0.0, 1.0) if session.classification else (-1.0, 1.0)
 
 
+def _confusions(s: "Session", ev: dict[str, np.ndarray], i: int) -> dict[str, Any]:
+    k = s.data.classes
+    out: dict[str, Any] = {"labels": list(range(k))}
+    for part, name in (("train", "train"), ("val", "validation"), ("test", "test")):
+        labels = s.data.labels[part]
+        if len(labels) and f"{part}_predicted" in ev:
+            out[name] = confusion(labels, ev[f"{part}_predicted"][i, : len(labels)], k)
+    return out
+
+
 def build_frames(group: Group, sessions: list["Session"], grid: DecisionGrid, resolution: int) -> list[bytes]:
     """One encoded frame per watched session of a group, from one batched forward pass."""
     rows = np.array([s.row for s in sessions], dtype=np.int64)
-    values = grid.values(group, rows, resolution)  # (rows, res, res)
+    values = grid.values(group, rows, resolution)  # (rows, channels, res, res)
     evals = group.evaluate(rows) if any(s.classification for s in sessions) else {}
     frames = []
     for i, s in enumerate(sessions):
         lo, hi = value_range(s)
-        q = np.clip((values[i] - lo) / (hi - lo), 0.0, 1.0)
-        grid_u8 = np.rint(q * 255).astype(np.uint8)
-        conf: dict[str, Any] | None = None
-        if s.classification and evals:
-            n_tr, n_te = len(s.data.train_labels), len(s.data.test_labels)
-            conf = {
-                "labels": [0, 1],
-                "train": confusion(s.data.train_labels, evals["train_predicted"][i, :n_tr]),
-                "test": confusion(s.data.test_labels, evals["test_predicted"][i, :n_te]),
-            }
+        channels = values[i] if values.shape[1] > 1 else values[i, 0]
+        grid_u8 = np.rint(np.clip((channels - lo) / (hi - lo), 0.0, 1.0) * 255).astype(np.uint8)
         h = s.history
-        hist = np.array([h.epoch, h.train_loss, h.test_loss], dtype=np.float32).reshape(3, -1)
+        rows_named = ["epoch", "train_loss", "test_loss"]
+        series = [h.epoch, h.train_loss, h.test_loss]
+        if len(s.data.labels["val"]):
+            rows_named.append("validation_loss")
+            series.append(h.validation_loss)
+        hist = np.array(series, dtype=np.float32).reshape(len(series), -1)
         s.frame_seq += 1
         header = {
             "type": "frame",
@@ -74,44 +85,52 @@ def build_frames(group: Group, sessions: list["Session"], grid: DecisionGrid, re
             "seq": s.frame_seq,
             "data_version": s.data.version,
             "state": s.snapshot().model_dump(),
-            "grid": {"resolution": resolution, "extent": [-EXTENT, EXTENT], "value_range": [lo, hi]},
-            "confusion": conf,
-            "history": {"length": hist.shape[1], "stride": h.stride},
+            "grid": {
+                "resolution": resolution, "extent": [-EXTENT, EXTENT], "value_range": [lo, hi],
+                "classes": s.data.classes,
+            },
+            "confusion": _confusions(s, evals, i) if s.classification and evals else None,
+            "history": {"length": hist.shape[1], "stride": h.stride, "rows": rows_named},
         }
         frames.append(encode_frame(Frame(header, {"grid": grid_u8, "history": hist})))
     return frames
 
 
 def grid_json(group: Group, session: "Session", grid: DecisionGrid, resolution: int) -> dict[str, Any]:
-    """The grid as JSON numbers for scripts: values[r][c] at (x[c], y[r])."""
-    values = grid.values(group, np.array([session.row]), resolution)[0]
+    """The grid as JSON numbers for scripts: values[r][c] at (x[c], y[r]); per class for K > 2."""
+    values = grid.values(group, np.array([session.row]), resolution)[0]  # (channels, res, res)
     axis = np.linspace(-EXTENT, EXTENT, resolution)
-    return {
-        "resolution": resolution,
-        "x": axis.round(6).tolist(),
-        "y": axis.round(6).tolist(),
-        "values": values.astype(float).round(6).tolist(),
-    }
+    out: dict[str, Any] = {"resolution": resolution, "x": axis.round(6).tolist(), "y": axis.round(6).tolist()}
+    if values.shape[0] > 1:
+        out["classes"] = values.shape[0]
+        out["values"] = values.argmax(axis=0).tolist()  # the predicted class
+        out["probabilities"] = values.astype(float).round(6).tolist()
+    else:
+        out["values"] = values[0].astype(float).round(6).tolist()
+    return out
 
 
 def metrics_json(group: Group, session: "Session") -> dict[str, Any]:
-    """Loss, accuracy and confusion matrices (classification) or MSE/MAE (regression), train and test."""
+    """Loss, accuracy and confusion matrices (classification) or MSE/MAE (regression) per data part."""
     rows = np.array([session.row])
     ev = group.evaluate(rows)
     out: dict[str, Any] = {"problem": session.config.problem}
-    for part, labels in (("train", session.data.train_labels), ("test", session.data.test_labels)):
+    for part, name in (("train", "train"), ("val", "validation"), ("test", "test")):
+        labels = session.data.labels[part]
         n = len(labels)
+        if n == 0:
+            continue
         loss = float(ev[f"{part}_loss"][0])
         entry: dict[str, Any] = {"loss": loss if np.isfinite(loss) else None, "count": n}
         if session.classification:
             entry["accuracy"] = float(ev[f"{part}_accuracy"][0])
-            entry["labels"] = [0, 1]
-            entry["confusion"] = confusion(labels, ev[f"{part}_predicted"][0, :n])
+            entry["labels"] = list(range(session.data.classes))
+            entry["confusion"] = confusion(labels, ev[f"{part}_predicted"][0, :n], session.data.classes)
         else:
             x = group.tensors[f"x_{part}"][session.row, :n]  # (n, features)
             pred = group.outputs(rows, x)[0, :, 0].cpu().numpy()
             err = pred - labels
             entry["mse"] = float(np.mean(err**2))
             entry["mae"] = float(np.mean(np.abs(err)))
-        out[part] = entry
+        out[name] = entry
     return out

@@ -1,0 +1,229 @@
+"""The batched network: layer plan, initialisation, forward pass and hand-written backward pass.
+
+Every tensor carries a leading sessions dimension: weights W (sessions, in, out), biases and
+batch-norm parameters (sessions, 1, width), PReLU slopes (sessions, 1, 1).
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+
+from .functions import activation, loss
+
+if TYPE_CHECKING:
+    from .group import GroupKey
+
+BN_EPS = 1e-5
+BN_MOMENTUM = 0.1
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """One linear layer and what follows it."""
+
+    index: int
+    fan_in: int
+    linear_out: int  # outputs of the linear map (2 per unit for maxout)
+    units: int  # outputs after the activation
+    activation: str | None  # None for the output layer
+    batch_norm: str  # "none" | "before" | "after"
+    dropout: float
+
+    @property
+    def bn_width(self) -> int:
+        return self.linear_out if self.batch_norm == "before" else self.units
+
+
+def plan(key: "GroupKey") -> list[LayerPlan]:
+    """The layers of a group's network, input to output."""
+    layers = []
+    fan_in = len(key.features)
+    for i, (width, act) in enumerate(zip(key.widths, key.activations, strict=True)):
+        linear_out = 2 * width if act == "maxout" else width
+        layers.append(LayerPlan(i, fan_in, linear_out, width, act, key.batch_norm, key.dropout))
+        fan_in = width
+    layers.append(LayerPlan(len(key.widths), fan_in, key.n_out, key.n_out, None, "none", 0.0))
+    return layers
+
+
+def parameter_shapes(key: "GroupKey") -> dict[str, tuple[int, ...]]:
+    """Trainable tensors per session, in a fixed order: W, b, then batch norm's g, e, then PReLU's a."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for lp in plan(key):
+        shapes[f"W{lp.index}"] = (lp.fan_in, lp.linear_out)
+        shapes[f"b{lp.index}"] = (1, lp.linear_out)
+        if lp.batch_norm != "none" and lp.activation is not None:
+            shapes[f"g{lp.index}"] = (1, lp.bn_width)
+            shapes[f"e{lp.index}"] = (1, lp.bn_width)
+        if lp.activation == "prelu":
+            shapes[f"a{lp.index}"] = (1, 1)
+    return shapes
+
+
+def buffer_shapes(key: "GroupKey") -> dict[str, tuple[int, ...]]:
+    """Untrained state per session: batch norm's running mean and variance."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for lp in plan(key):
+        if lp.batch_norm != "none" and lp.activation is not None:
+            shapes[f"rm{lp.index}"] = (1, lp.bn_width)
+            shapes[f"rv{lp.index}"] = (1, lp.bn_width)
+    return shapes
+
+
+def initial_state(key: "GroupKey", init: str, gen: torch.Generator) -> dict[str, torch.Tensor]:
+    """Parameters and buffers of one session, drawn with the named initialisation."""
+    out: dict[str, torch.Tensor] = {}
+    for lp in plan(key):
+        fan_in, fan_out = lp.fan_in, lp.linear_out
+        shape = (fan_in, fan_out)
+        bias = torch.zeros(1, fan_out)
+        if init == "tf":
+            w = torch.rand(shape, generator=gen) - 0.5
+            bias = torch.full((1, fan_out), 0.1)
+        elif init == "normal":
+            w = torch.randn(shape, generator=gen) * 0.1
+        elif init == "xavier_uniform":
+            w = (torch.rand(shape, generator=gen) * 2 - 1) * math.sqrt(6 / (fan_in + fan_out))
+        elif init == "xavier_normal":
+            w = torch.randn(shape, generator=gen) * math.sqrt(2 / (fan_in + fan_out))
+        elif init == "he_uniform":
+            w = (torch.rand(shape, generator=gen) * 2 - 1) * math.sqrt(6 / fan_in)
+        elif init == "he_normal":
+            w = torch.randn(shape, generator=gen) * math.sqrt(2 / fan_in)
+        elif init == "zeros":
+            w = torch.zeros(shape)
+        elif init == "pytorch":
+            bound = 1 / math.sqrt(fan_in)
+            w = (torch.rand(shape, generator=gen) * 2 - 1) * bound
+            bias = (torch.rand((1, fan_out), generator=gen) * 2 - 1) * bound
+        else:
+            raise KeyError(init)
+        out[f"W{lp.index}"], out[f"b{lp.index}"] = w, bias
+    for name, shape in parameter_shapes(key).items():
+        if name[0] == "g":
+            out[name] = torch.ones(shape)
+        elif name[0] == "e":
+            out[name] = torch.zeros(shape)
+        elif name[0] == "a":
+            out[name] = torch.full(shape, 0.25)
+    for name, shape in buffer_shapes(key).items():
+        out[name] = torch.zeros(shape) if name.startswith("rm") else torch.ones(shape)
+    return out
+
+
+DropoutMasks = Callable[[tuple[int, ...], float, torch.device], torch.Tensor]
+
+
+def bernoulli_masks(shape: tuple[int, ...], p: float, device: torch.device) -> torch.Tensor:
+    """Inverted dropout: keep with probability 1 - p, scaled by 1 / (1 - p)."""
+    return (torch.rand(shape, device=device) >= p).to(torch.get_default_dtype()) / (1 - p)
+
+
+class BatchedNetwork:
+    """Forward and backward passes of one group's shape over stacked sessions."""
+
+    def __init__(self, key: "GroupKey") -> None:
+        self.key = key
+        self.layers = plan(key)
+        self.acts = [activation(lp.activation, key.leaky_slope) if lp.activation else None for lp in self.layers]
+        self.loss = loss(key.loss, key.huber_delta)
+        self.param_names = list(parameter_shapes(key))
+        self.buffer_names = list(buffer_shapes(key))
+        self.dropout_masks: DropoutMasks = bernoulli_masks  # tests swap in a recorder
+        # Hand-written backward where every piece has a derivative; autograd otherwise.
+        self.manual = key.batch_norm == "none" and all(
+            a is None or a.derivative is not None for a in self.acts
+        )
+
+    def _batch_norm(
+        self, h: torch.Tensor, i: int, p: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor],
+        train: bool, mask: torch.Tensor | None, count: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """Per-session batch norm over the points axis; masked points neither count nor move stats."""
+        rm, rv = buffers[f"rm{i}"], buffers[f"rv{i}"]
+        if train:
+            n = count[:, None, None] if count is not None else torch.full_like(rm[:, :, :1], h.shape[1])
+            hm = h if mask is None else h * mask
+            mean = hm.sum(dim=1, keepdim=True) / n  # (k, 1, width)
+            centred = h - mean
+            c2 = centred * centred if mask is None else centred * centred * mask
+            var = c2.sum(dim=1, keepdim=True) / n
+            with torch.no_grad():
+                rm.mul_(1 - BN_MOMENTUM).add_(BN_MOMENTUM * mean)
+                rv.mul_(1 - BN_MOMENTUM).add_(BN_MOMENTUM * var * n / (n - 1).clamp(min=1))
+            normed = centred / torch.sqrt(var + BN_EPS)
+        else:
+            normed = (h - rm) / torch.sqrt(rv + BN_EPS)
+        return normed * p[f"g{i}"] + p[f"e{i}"]
+
+    def forward(
+        self, p: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x: torch.Tensor, train: bool = False,
+        mask: torch.Tensor | None = None, count: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """x (sessions, points, features) -> logits (sessions, points, n_out); autograd-friendly."""
+        h = x
+        for lp, act in zip(self.layers, self.acts, strict=True):
+            i = lp.index
+            h = torch.baddbmm(p[f"b{i}"], h, p[f"W{i}"])  # (sessions, points, linear_out)
+            if act is None:
+                return h
+            if lp.batch_norm == "before":
+                h = self._batch_norm(h, i, p, buffers, train, mask, count)
+            if lp.activation == "prelu":
+                h = torch.where(h > 0, h, p[f"a{i}"] * h)
+            elif lp.activation == "maxout":
+                h = torch.maximum(h[..., 0::2], h[..., 1::2])  # (sessions, points, units)
+            else:
+                h = act.forward(h)
+            if lp.batch_norm == "after":
+                h = self._batch_norm(h, i, p, buffers, train, mask, count)
+            if train and lp.dropout > 0:
+                h = h * self.dropout_masks(tuple(h.shape), lp.dropout, h.device)
+        raise AssertionError("the output layer returns")
+
+    @torch.no_grad()
+    def backward(
+        self, p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, scale: torch.Tensor | float
+    ) -> dict[str, torch.Tensor]:
+        """Gradients of the per-session mean loss by hand (only when `manual`); same masks as forward."""
+        inputs, pre, drops = [x], [], []  # layer inputs, hidden pre-activations, dropout masks
+        h = x
+        for lp, act in zip(self.layers, self.acts, strict=True):
+            z = torch.baddbmm(p[f"b{lp.index}"], h, p[f"W{lp.index}"])  # (k, points, units)
+            if act is None:
+                h = z
+                break
+            h = act.forward(z)
+            mask = self.dropout_masks(tuple(h.shape), lp.dropout, h.device) if lp.dropout > 0 else None
+            if mask is not None:
+                h = h * mask
+            pre.append((z, h if mask is None else act.forward(z)))
+            drops.append(mask)
+            inputs.append(h)
+        g = self.loss.gradient(h, y) * scale  # (k, points, n_out) dLoss/dlogit
+        grads: dict[str, torch.Tensor] = {}
+        for lp in reversed(self.layers):
+            i = lp.index
+            grads[f"W{i}"] = torch.bmm(inputs[i].transpose(1, 2), g)  # (k, in, out)
+            grads[f"b{i}"] = g.sum(dim=1, keepdim=True)  # (k, 1, out)
+            if i > 0:
+                g = torch.bmm(g, p[f"W{i}"].transpose(1, 2))  # (k, points, in)
+                if drops[i - 1] is not None:
+                    g = g * drops[i - 1]
+                z, a = pre[i - 1]
+                d = self.acts[i - 1].derivative(z, a)  # type: ignore[union-attr]
+                if d is not None:
+                    g = g * d
+        return grads
+
+    def per_session_loss(
+        self, z: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None, count: torch.Tensor
+    ) -> torch.Tensor:
+        """Mean loss over each session's real points: (k, points, out) -> (k,)."""
+        per_point = self.loss.per_point(z, y)  # (k, points, 1 or out)
+        if mask is not None:
+            per_point = per_point * mask
+        return per_point.sum(dim=(1, 2)) / (count * per_point.shape[2]).clamp(min=1)
