@@ -4,6 +4,7 @@
 import { api, ApiError } from './api.js';
 import { Charts } from './charts.js';
 import { Controls } from './controls.js';
+import { LrFinder } from './lrfinder.js';
 import { NetworkDiagram } from './network.js';
 import { SessionSocket } from './socket.js';
 import { State } from './state.js';
@@ -57,6 +58,7 @@ class App {
       confusionTrain: $('confusion-train'),
       confusionTest: $('confusion-test'),
       legend: $('legend'),
+      legendClasses: $('legend-classes'),
     });
     const hooks = {
       onChange: (names) => this.changed(names),
@@ -65,10 +67,20 @@ class App {
     };
     this.controls = new Controls(this.catalog, this.state, hooks);
     this.network = new NetworkDiagram(this.catalog, this.state, hooks);
+    this.lrFinder = new LrFinder({
+      send: (msg) => {
+        if (!this.socket) return false;
+        this.socket.send(msg);
+        return true;
+      },
+      apply: (rate) => this.applyLearningRate(rate),
+      draw: (el, result) => this.charts.drawLrFinder(el, result),
+    });
     this.charts.problem = this.state.get('problem');
     this.charts.setShowTest(this.state.get('show_test'));
     this.charts.setDiscretize(this.state.get('discretize'));
     this.showProblem();
+    this.charts.setClasses(this.controls.numClasses());
 
     window.addEventListener('hashchange', () => this.hashEdited());
     window.addEventListener('pagehide', () => this.endSession());
@@ -157,6 +169,7 @@ class App {
     this.network.render();
     this.writeHash();
     if (before !== this.state.get('problem')) this.showProblem();
+    this.charts.setClasses(this.controls.numClasses());
   }
 
   showProblem() {
@@ -176,9 +189,19 @@ class App {
   changed(names) {
     this.writeHash();
     if (names.includes('problem')) this.showProblem();
+    // Controls in one place depend on settings made in another (leaky slope, per-layer menus).
+    this.controls.render();
+    if (names.some((n) => ['activation', 'layer_act', 'hidden'].includes(n))) this.network.render();
     if (!this.socket) return;
     this.socket.send({ type: 'update', config: this.state.partial(names) });
     this.status(State.isLive(names) ? 'updated' : 'starting over with the new set-up…');
+  }
+
+  /** Apply a learning rate found by the range test (added to the menu if it lacks it). */
+  applyLearningRate(rate) {
+    this.state.set('lr', rate);
+    this.controls.render();
+    this.changed(['lr']);
   }
 
   uiChanged(name) {
@@ -234,7 +257,15 @@ class App {
         this.status(`connected · session ${this.session?.id.slice(0, 8) ?? ''}`);
         break;
       }
+      case 'lr_range_test':
+        this.lrFinder.message(msg);
+        break;
       case 'error': {
+        // A refused range test (e.g. a server without it) belongs to its panel, not the config.
+        if (this.lrFinder.running && this.isRangeTestError(msg)) {
+          this.lrFinder.fail(msg.message);
+          break;
+        }
         const loc = Array.isArray(msg.loc) ? msg.loc.join('.') : '';
         const where = loc && !String(msg.message).includes(loc) ? ` (${loc})` : '';
         this.toast(`${msg.message}${where}`);
@@ -246,6 +277,12 @@ class App {
       default:
         break;
     }
+  }
+
+  isRangeTestError(msg) {
+    const loc = Array.isArray(msg.loc) ? msg.loc : [];
+    const text = String(msg.message || '');
+    return loc[0] === 'type' || loc.includes('lr_range_test') || /lr_range_test|range test|range_test/i.test(text);
   }
 
   frame(frame) {
@@ -273,6 +310,15 @@ class App {
     }
     this.sessionState = st;
     this.controls.showState(st);
+    // Why training paused by itself stays in view until it runs again.
+    const banner = $('stop-reason');
+    const reason = !st.running && st.stop_reason ? st.stop_reason : '';
+    if (banner.dataset.reason !== reason) {
+      banner.dataset.reason = reason;
+      banner.textContent = reason ? `Stopped: ${reason}` : '';
+      banner.hidden = !reason;
+      banner.classList.toggle('diverged', /diverg/i.test(reason));
+    }
   }
 
   status(text, level = 'info') {
@@ -310,6 +356,7 @@ window.nnpg = Object.freeze({
   sessionState: () => copy(app.sessionState),
   datasetVersion: () => app.datasetVersion,
   sessionId: () => app.session?.id ?? null,
+  lrRangeTest: () => copy(app.lrFinder?.result ?? null),
 });
 
 app.boot().catch((err) => {

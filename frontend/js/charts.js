@@ -11,6 +11,21 @@ export const DIVERGING = [
   [1, BLUE],
 ];
 
+/** Class colours: orange and blue as TF Playground for two classes, then four more, distinct. */
+export const PALETTE = [ORANGE, BLUE, '#2ca25f', '#8856a7', '#e7298a', '#8c6d31'];
+
+/** The colour of class `k`. */
+export function classColor(k) {
+  return PALETTE[((Math.round(k) % PALETTE.length) + PALETTE.length) % PALETTE.length];
+}
+
+function rgbOf(hex) {
+  const n = Number.parseInt(hex.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+const PALETTE_RGB = PALETTE.map(rgbOf);
+const MIDDLE_RGB = rgbOf(MIDDLE);
+
 const FONT = { family: '"Helvetica Neue", Helvetica, Arial, sans-serif', size: 11, color: '#555' };
 const PLOT_CONFIG = { displayModeBar: false, responsive: true };
 
@@ -48,7 +63,7 @@ function pointsTrace(part, { problem, range, test }) {
     text: labels.map((v) => (classification ? `class ${v}` : `value ${Number(v).toFixed(3)}`)),
     marker: {
       size: 6,
-      color: classification ? labels.map((v) => (v >= 0.5 ? BLUE : ORANGE)) : labels,
+      color: classification ? labels.map((v) => classColor(v)) : labels,
       colorscale: classification ? undefined : DIVERGING,
       cmin: classification ? undefined : range[0],
       cmax: classification ? undefined : range[1],
@@ -67,7 +82,9 @@ export class Charts {
     this.dataset = null;
     this.showTest = false;
     this.discretize = false;
-    this.grid = null; // {z, resolution, range}
+    this.grid = null; // {z, resolution, range} for 2 classes or regression
+    this.classGrid = null; // {probs: Uint8Array (K·R·R), classes: K, resolution, extent} for K > 2
+    this.classes = 2;
     this.historyKey = '';
     this.confusionKey = { train: '', test: '' };
     this.drawn = { heatmap: false, loss: false };
@@ -146,7 +163,108 @@ export class Charts {
   /** Empty the loss chart and confusion matrices (the session was re-initialised). */
   clearHistory() {
     this.historyKey = '';
-    Plotly().react(this.els.loss, this.lossTraces([], [], []), this.lossLayout, PLOT_CONFIG);
+    Plotly().react(this.els.loss, this.lossTraces([], [], []), { ...this.lossLayout, shapes: [], annotations: [] }, PLOT_CONFIG);
+  }
+
+  /** Number of classes shown (2 for two classes and regression). */
+  setClasses(k) {
+    const classes = Math.max(2, k || 2);
+    if (classes === this.classes) return;
+    this.classes = classes;
+    if (classes <= 2) this.classGrid = null;
+    else this.grid = null;
+    this.drawHeatmap();
+  }
+
+  /**
+   * A K-class probability grid as an image: each pixel blends the class colours weighted by
+   * probability, faded towards grey where no class is sure (as the two-class map is grey at 0.5).
+   */
+  classImage() {
+    const { probs, classes: k, resolution: n } = this.classGrid;
+    const small = this.smallCanvas || (this.smallCanvas = document.createElement('canvas'));
+    if (small.width !== n) {
+      small.width = n;
+      small.height = n;
+    }
+    const ctx = small.getContext('2d');
+    const img = ctx.createImageData(n, n);
+    const plane = n * n;
+    const uniform = 1 / k;
+    for (let r = 0; r < n; r += 1) {
+      // Canvas row 0 is the top: the grid's last row (y = +6).
+      const out = (n - 1 - r) * n;
+      for (let c = 0; c < n; c += 1) {
+        const cell = r * n + c;
+        let red = 0;
+        let green = 0;
+        let blue = 0;
+        let total = 0;
+        let best = 0;
+        let bestK = 0;
+        for (let j = 0; j < k; j += 1) {
+          const p = probs[j * plane + cell];
+          total += p;
+          if (p > best) {
+            best = p;
+            bestK = j;
+          }
+          const rgb = PALETTE_RGB[j % PALETTE_RGB.length];
+          red += p * rgb[0];
+          green += p * rgb[1];
+          blue += p * rgb[2];
+        }
+        let rgb;
+        let sure;
+        if (this.discretize || total === 0) {
+          rgb = PALETTE_RGB[bestK % PALETTE_RGB.length];
+          sure = 1;
+        } else {
+          rgb = [red / total, green / total, blue / total];
+          sure = Math.max(0, Math.min(1, (best / total - uniform) / (1 - uniform)));
+          sure = Math.sqrt(sure);
+        }
+        const i = (out + c) * 4;
+        img.data[i] = MIDDLE_RGB[0] + (rgb[0] - MIDDLE_RGB[0]) * sure;
+        img.data[i + 1] = MIDDLE_RGB[1] + (rgb[1] - MIDDLE_RGB[1]) * sure;
+        img.data[i + 2] = MIDDLE_RGB[2] + (rgb[2] - MIDDLE_RGB[2]) * sure;
+        img.data[i + 3] = 255;
+      }
+    }
+    ctx.putImageData(img, 0, 0);
+    // Scale up with the browser's smoothing, as zsmooth does for the two-class heatmap.
+    const big = this.bigCanvas || (this.bigCanvas = document.createElement('canvas'));
+    const size = this.discretize ? n : Math.max(n, 240);
+    if (big.width !== size) {
+      big.width = size;
+      big.height = size;
+    }
+    const bctx = big.getContext('2d');
+    bctx.imageSmoothingEnabled = !this.discretize;
+    bctx.drawImage(small, 0, 0, size, size);
+    return big.toDataURL('image/png');
+  }
+
+  /** layout.images for the K-class map (none for two classes). */
+  heatmapImages() {
+    if (!this.classGrid) return [];
+    const [lo, hi] = this.classGrid.extent;
+    return [
+      {
+        source: this.classImage(),
+        xref: 'x',
+        yref: 'y',
+        x: lo,
+        y: hi,
+        sizex: hi - lo,
+        sizey: hi - lo,
+        xanchor: 'left',
+        yanchor: 'top',
+        sizing: 'stretch',
+        layer: 'below',
+        opacity: 0.7,
+      },
+    ];
   }
 
   range() {
@@ -190,14 +308,35 @@ export class Charts {
   }
 
   drawHeatmap() {
-    Plotly().react(this.els.heatmap, this.heatmapTraces(), this.heatmapLayout, PLOT_CONFIG);
-    this.drawn.heatmap = Boolean(this.grid);
+    const layout = { ...this.heatmapLayout, images: this.heatmapImages() };
+    Plotly().react(this.els.heatmap, this.heatmapTraces(), layout, PLOT_CONFIG);
+    this.drawn.heatmap = Boolean(this.grid || this.classGrid);
+    this.els.heatmap.dataset.classes = String(this.classGrid ? this.classGrid.classes : 2);
     this.drawLegend();
   }
 
   drawLegend() {
     const el = this.els.legend;
     if (!el) return;
+    const classesEl = this.els.legendClasses;
+    const multi = this.problem === 'classification' && this.classes > 2;
+    el.hidden = multi;
+    if (classesEl) {
+      classesEl.hidden = !multi;
+      if (multi && classesEl.dataset.k !== String(this.classes)) {
+        classesEl.dataset.k = String(this.classes);
+        classesEl.replaceChildren(
+          ...Array.from({ length: this.classes }, (_, k) => {
+            const item = document.createElement('span');
+            item.className = 'legend-class';
+            const sw = document.createElement('i');
+            sw.style.background = classColor(k);
+            item.append(sw, `class ${k}`);
+            return item;
+          }),
+        );
+      }
+    }
     const [lo, hi] = this.range();
     const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(2)).toString());
     el.querySelector('.legend-lo').textContent = fmt(lo);
@@ -205,8 +344,8 @@ export class Charts {
     el.querySelector('.legend-hi').textContent = fmt(hi);
   }
 
-  lossTraces(epochs, train, test) {
-    return [
+  lossTraces(epochs, train, test, validation = null) {
+    const traces = [
       {
         type: 'scatter',
         mode: 'lines',
@@ -226,6 +365,52 @@ export class Charts {
         hovertemplate: 'epoch %{x}<br>test loss %{y:.4f}<extra></extra>',
       },
     ];
+    if (validation) {
+      traces.push({
+        type: 'scatter',
+        mode: 'lines',
+        name: 'validation',
+        x: epochs,
+        y: validation,
+        line: { color: ORANGE, width: 1.5 },
+        hovertemplate: 'epoch %{x}<br>validation loss %{y:.4f}<extra></extra>',
+      });
+    }
+    return traces;
+  }
+
+  /** The loss chart's layout, with the epoch of the lowest validation loss marked. */
+  lossLayoutFor(bestEpoch, maxLoss) {
+    if (bestEpoch == null) return { ...this.lossLayout, shapes: [], annotations: [] };
+    return {
+      ...this.lossLayout,
+      shapes: [
+        {
+          type: 'line',
+          xref: 'x',
+          yref: 'paper',
+          x0: bestEpoch,
+          x1: bestEpoch,
+          y0: 0,
+          y1: 1,
+          line: { color: ORANGE, width: 1, dash: 'dot' },
+        },
+      ],
+      annotations: [
+        {
+          x: bestEpoch,
+          y: 1,
+          xref: 'x',
+          yref: 'paper',
+          text: `best ${bestEpoch}`,
+          showarrow: false,
+          xanchor: 'left',
+          yanchor: 'top',
+          font: { size: 9, color: '#b5651d' },
+        },
+      ],
+      meta: { bestEpoch, maxLoss },
+    };
   }
 
   confusionLayout(which, accuracy) {
@@ -253,12 +438,23 @@ export class Charts {
       Plotly().react(el, [], this.confusionLayout(which, null), { ...PLOT_CONFIG, staticPlot: true });
       return;
     }
+    const k = labels.length;
     const names = labels.map((l) => `class ${l}`);
     const total = matrix.flat().reduce((a, b) => a + b, 0);
     const correct = matrix.reduce((a, row, i) => a + (row[i] || 0), 0);
     const accuracy = total ? correct / total : null;
     const max = Math.max(1, ...matrix.flat());
     const layout = this.confusionLayout(which, accuracy);
+    if (k > 2) {
+      // Short, coloured class labels so K×K fits.
+      const ticktext = labels.map((l) => `<span style="color:${classColor(l)}">■</span> ${l}`);
+      layout.xaxis = { ...layout.xaxis, tickvals: names, ticktext };
+      layout.yaxis = { ...layout.yaxis, tickvals: names, ticktext };
+      layout.margin = { ...layout.margin, l: 40 };
+      layout.height = k > 4 ? 210 : 180;
+    }
+    el.style.height = `${layout.height}px`;
+    const size = k <= 2 ? 13 : k <= 4 ? 11 : 9;
     layout.annotations = [];
     matrix.forEach((row, i) =>
       row.forEach((n, j) =>
@@ -267,7 +463,7 @@ export class Charts {
           y: names[i],
           text: String(n),
           showarrow: false,
-          font: { size: 13, color: n / max > 0.55 ? '#fff' : '#222' },
+          font: { size, color: n / max > 0.55 ? '#fff' : '#222' },
         }),
       ),
     );
@@ -296,41 +492,129 @@ export class Charts {
     const P = Plotly();
     if (header.grid && arrays.grid) {
       const resolution = header.grid.resolution;
-      const range = header.grid.value_range || [0, 1];
       const extent = header.grid.extent || [-6, 6];
-      const q = arrays.grid;
-      const scale = (range[1] - range[0]) / 255;
-      const z = new Array(resolution);
-      for (let r = 0; r < resolution; r += 1) {
-        const row = new Array(resolution);
-        const base = r * resolution;
-        for (let c = 0; c < resolution; c += 1) row[c] = range[0] + q[base + c] * scale;
-        z[r] = row;
-      }
-      const rangeChanged = !this.grid || this.grid.range[0] !== range[0] || this.grid.range[1] !== range[1];
-      this.grid = { z, resolution, range, extent };
-      // The points' colours depend on the range for regression: redraw all then.
-      if (rangeChanged || !this.drawn.heatmap) this.drawHeatmap();
-      else {
-        const t = this.heatmapTraces()[0];
-        P.restyle(this.els.heatmap, { z: [t.z], x: [t.x], y: [t.y], zsmooth: [t.zsmooth] }, [0]);
+      const classes = header.grid.classes || 0;
+      if (classes > 2) {
+        // (K, R, R) class probabilities, quantised to 0..255.
+        if (this.classes !== classes) {
+          this.classes = classes;
+          this.grid = null;
+        }
+        this.classGrid = { probs: arrays.grid, classes, resolution, extent };
+        if (!this.drawn.heatmap || this.drawnClasses !== classes) {
+          this.drawnClasses = classes;
+          this.drawHeatmap();
+        } else P.relayout(this.els.heatmap, { images: this.heatmapImages() });
+      } else {
+        if (this.classGrid) {
+          this.classGrid = null;
+          this.classes = 2;
+          this.drawn.heatmap = false;
+        }
+        this.drawnClasses = 2;
+        const range = header.grid.value_range || [0, 1];
+        const q = arrays.grid;
+        const scale = (range[1] - range[0]) / 255;
+        const z = new Array(resolution);
+        for (let r = 0; r < resolution; r += 1) {
+          const row = new Array(resolution);
+          const base = r * resolution;
+          for (let c = 0; c < resolution; c += 1) row[c] = range[0] + q[base + c] * scale;
+          z[r] = row;
+        }
+        const rangeChanged = !this.grid || this.grid.range[0] !== range[0] || this.grid.range[1] !== range[1];
+        this.grid = { z, resolution, range, extent };
+        // The points' colours depend on the range for regression: redraw all then.
+        if (rangeChanged || !this.drawn.heatmap) this.drawHeatmap();
+        else {
+          const t = this.heatmapTraces()[0];
+          P.restyle(this.els.heatmap, { z: [t.z], x: [t.x], y: [t.y], zsmooth: [t.zsmooth] }, [0]);
+        }
       }
     }
     if (header.history && arrays.history) {
-      const n = header.history.length ?? arrays.history.length / 3;
+      const rows = header.history.rows || ['epoch', 'train_loss', 'test_loss'];
+      const n = header.history.length ?? arrays.history.length / rows.length;
       const h = arrays.history;
-      const key = `${n}:${h[n - 1]}:${h[2 * n - 1]}`;
+      const row = (name) => {
+        const i = rows.indexOf(name);
+        return i < 0 ? null : Array.from(h.subarray(i * n, (i + 1) * n));
+      };
+      const best = header.state?.best_epoch ?? null;
+      const key = `${rows.length}:${n}:${h[n - 1]}:${h[2 * n - 1]}:${h[h.length - 1]}:${best}`;
       if (key !== this.historyKey) {
         this.historyKey = key;
-        const epochs = Array.from(h.subarray(0, n));
-        const train = Array.from(h.subarray(n, 2 * n));
-        const test = Array.from(h.subarray(2 * n, 3 * n));
-        P.react(this.els.loss, this.lossTraces(epochs, train, test), this.lossLayout, PLOT_CONFIG);
+        const validation = row('validation_loss');
+        const traces = this.lossTraces(row('epoch') || [], row('train_loss') || [], row('test_loss') || [], validation);
+        const layout = this.lossLayoutFor(validation && best != null && n > 0 ? best : null);
+        P.react(this.els.loss, traces, layout, PLOT_CONFIG);
         this.drawn.loss = n > 0;
       }
     }
     const conf = header.confusion;
     this.drawConfusion('train', conf ? conf.train : null, conf ? conf.labels : []);
     this.drawConfusion('test', conf ? conf.test : null, conf ? conf.labels : []);
+  }
+
+  /** The learning-rate range test: loss against rate (log axis), the suggestion marked. */
+  drawLrFinder(el, result) {
+    const { learning_rates: lrs = [], losses = [], suggested = null } = result || {};
+    const traces = [
+      {
+        type: 'scatter',
+        mode: 'lines',
+        name: 'loss',
+        x: lrs,
+        y: losses,
+        line: { color: '#222', width: 1.5 },
+        hovertemplate: 'rate %{x:.2e}<br>loss %{y:.4f}<extra></extra>',
+      },
+    ];
+    const shapes = [];
+    if (suggested != null && lrs.length) {
+      // The loss at the suggestion: the nearest rate tried.
+      let j = 0;
+      for (let i = 1; i < lrs.length; i += 1) {
+        if (Math.abs(Math.log(lrs[i] / suggested)) < Math.abs(Math.log(lrs[j] / suggested))) j = i;
+      }
+      traces.push({
+        type: 'scatter',
+        mode: 'markers',
+        name: 'suggested',
+        x: [suggested],
+        y: [losses[j]],
+        marker: { color: ORANGE, size: 9, line: { color: '#fff', width: 1 } },
+        hovertemplate: 'suggested %{x:.2e}<extra></extra>',
+      });
+      shapes.push({
+        type: 'line',
+        xref: 'x',
+        yref: 'paper',
+        x0: suggested,
+        x1: suggested,
+        y0: 0,
+        y1: 1,
+        line: { color: ORANGE, width: 1, dash: 'dot' },
+      });
+    }
+    const layout = {
+      margin: { l: 38, r: 6, t: 6, b: 30 },
+      height: 150,
+      font: FONT,
+      showlegend: false,
+      xaxis: {
+        type: 'log',
+        title: { text: 'learning rate', font: { size: 10 }, standoff: 2 },
+        exponentformat: 'power',
+        dtick: 2,
+        fixedrange: true,
+        gridcolor: '#eee',
+      },
+      yaxis: { title: { text: 'loss', font: { size: 10 }, standoff: 2 }, fixedrange: true, gridcolor: '#eee', nticks: 4 },
+      shapes,
+      paper_bgcolor: 'rgba(0,0,0,0)',
+      plot_bgcolor: 'rgba(0,0,0,0)',
+    };
+    Plotly().react(el, traces, layout, PLOT_CONFIG);
   }
 }

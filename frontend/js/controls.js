@@ -1,7 +1,8 @@
 // Menus and sliders built from GET /api/catalog, bound to the page's State by wire names.
 // A control changes the State, then reports the names it changed; the app sends them on.
 
-import { BLUE, ORANGE } from './charts.js';
+import { BLUE, ORANGE, classColor } from './charts.js';
+import { PROPS } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -43,7 +44,8 @@ function selectValue(select, value, label = String(value)) {
 }
 
 // Small sketches of each data set for the buttons, as TF Playground's thumbnails.
-// Each maps a point of [-6, 6]² to a value in [-1, 1] (orange..blue).
+// Each maps a point of [-6, 6]² to a value in [-1, 1] (orange..blue), or, for data sets with
+// k classes, to {c: class index} (or null for the gaps between them).
 const SKETCHES = {
   circle: (x, y) => (Math.hypot(x, y) < 3 ? 1 : Math.hypot(x, y) > 3.8 ? -1 : 0),
   xor: (x, y) => (Math.abs(x) < 0.4 || Math.abs(y) < 0.4 ? 0 : x * y > 0 ? 1 : -1),
@@ -52,12 +54,22 @@ const SKETCHES = {
     const b = Math.hypot(x + 2.5, y + 2.5);
     return a < 2.3 ? 1 : b < 2.3 ? -1 : 0;
   },
-  spiral: (x, y) => {
+  spiral: (x, y, k = 2) => {
     const r = Math.hypot(x, y);
-    if (r < 0.3 || r > 5.8) return 0;
-    const t = Math.atan2(y, x) - r * 1.1;
-    const s = Math.sin(t);
-    return Math.abs(s) < 0.55 ? 0 : s > 0 ? 1 : -1;
+    if (r < 0.3 || r > 5.8) return null;
+    const turn = 2 * Math.PI;
+    const t = (((Math.atan2(y, x) - r * 1.1) % turn) + turn) % turn;
+    const arm = t / (turn / k);
+    const frac = arm - Math.floor(arm);
+    return frac < 0.2 || frac > 0.8 ? null : { c: Math.floor(arm) % k };
+  },
+  blobs: (x, y, k = 2) => {
+    // k round clouds evenly spaced on a circle of radius 3.5.
+    for (let c = 0; c < k; c += 1) {
+      const a = (2 * Math.PI * c) / k + Math.PI / 4;
+      if (Math.hypot(x - 3.5 * Math.cos(a), y - 3.5 * Math.sin(a)) < (k > 4 ? 1.5 : 1.9)) return { c };
+    }
+    return null;
   },
   plane: (x, y) => Math.max(-1, Math.min(1, (x + y) / 9)),
   'multi-gauss': (x, y) => {
@@ -71,7 +83,7 @@ function hexToRgb(hex) {
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }
 
-function drawSketch(canvas, name) {
+function drawSketch(canvas, name, classes = 2) {
   const sketch = SKETCHES[name];
   const ctx = canvas.getContext('2d');
   const { width: w, height: h } = canvas;
@@ -81,16 +93,47 @@ function drawSketch(canvas, name) {
     for (let px = 0; px < w; px += 1) {
       const x = (px / (w - 1)) * 12 - 6;
       const y = 6 - (py / (h - 1)) * 12;
-      const v = sketch ? sketch(x, y) : 0;
-      const t = Math.abs(v);
-      const end = v >= 0 ? b : o;
+      const v = sketch ? sketch(x, y, classes) : 0;
+      let rgb;
+      if (v === null) rgb = m;
+      else if (typeof v === 'object') rgb = hexToRgb(classColor(v.c, classes));
+      else {
+        const t = Math.abs(v);
+        const end = v >= 0 ? b : o;
+        rgb = m.map((mk, k) => mk + (end[k] - mk) * t);
+      }
       const i = (py * w + px) * 4;
-      for (let k = 0; k < 3; k += 1) img.data[i + k] = Math.round(m[k] + (end[k] - m[k]) * t);
+      for (let k = 0; k < 3; k += 1) img.data[i + k] = Math.round(rgb[k]);
       img.data[i + 3] = 255;
     }
   }
   ctx.putImageData(img, 0, 0);
 }
+
+const PROP_BY_NAME = Object.fromEntries(PROPS.map((p) => [p.name, p]));
+
+/** How the optimiser hyperparameters are labelled (wire name -> state name, label). */
+const HYPERPARAMS = {
+  momentum: { prop: 'momentum', label: 'Momentum μ', min: 0, max: 0.999, step: 0.05 },
+  beta1: { prop: 'beta1', label: 'β₁ (1st moment)', min: 0, max: 0.999, step: 0.01 },
+  beta2: { prop: 'beta2', label: 'β₂ (2nd moment)', min: 0, max: 0.99999, step: 0.001 },
+  eps: { prop: 'eps', label: 'ε', min: 1e-12, max: 1, step: 'any' },
+  rho: { prop: 'rho', label: 'ρ (decay)', min: 0, max: 0.999, step: 0.01 },
+  alpha: { prop: 'alpha', label: 'α (RMS decay)', min: 0, max: 0.999, step: 0.01 },
+  momentum_decay: { prop: 'momentum_decay', label: 'Momentum decay', min: 0, max: 1, step: 0.001 },
+  weight_decay: { prop: 'wd', label: 'Weight decay', min: 0, max: 10, step: 0.0001 },
+};
+
+/** Schedule parameters shown per schedule kind. */
+export const SCHEDULE_PARAMS = {
+  constant: [],
+  step: ['sched_factor', 'sched_every'],
+  exponential: ['sched_k'],
+  time: ['sched_k'],
+  cosine: ['sched_period', 'sched_min_lr'],
+  cyclical: ['sched_max_lr', 'sched_step_size'],
+  one_cycle: ['sched_cycle'],
+};
 
 /** The left column (data), the top bar (training) and the output toggles. */
 export class Controls {
@@ -105,7 +148,9 @@ export class Controls {
     this.hooks = hooks;
     this.limits = catalog.limits || {};
     this.running = false;
+    this.builtOptimizer = null;
     this.build();
+    this.buildCourse();
     this.render();
   }
 
@@ -137,8 +182,30 @@ export class Controls {
         this.change([name]);
       });
     bindSelect('learning-rate', 'lr', Number);
-    bindSelect('activation', 'activation');
-    bindSelect('optimizer', 'optimizer');
+    $('activation').addEventListener('change', (ev) => {
+      // One activation for every layer: per-layer choices are dropped.
+      this.state.set('activation', ev.target.value);
+      const names = ['activation'];
+      if (this.state.get('layer_act') !== null) {
+        this.state.set('layer_act', null);
+        names.push('layer_act');
+      }
+      this.change(names);
+    });
+    $('optimizer').addEventListener('change', (ev) => {
+      const name = ev.target.value;
+      this.state.set('optimizer', name);
+      const names = ['optimizer'];
+      // Hyperparameters the new optimiser does not have go back to "default" (null).
+      const params = this.optimizerParams(name);
+      for (const [wire, h] of Object.entries(HYPERPARAMS)) {
+        if (!(wire in params) && this.state.get(h.prop) !== null) {
+          this.state.set(h.prop, null);
+          names.push(h.prop);
+        }
+      }
+      this.change(names);
+    });
     bindSelect('regularization', 'reg');
     bindSelect('regularization-rate', 'reg_rate', Number);
     $('problem').addEventListener('change', (ev) => {
@@ -150,7 +217,7 @@ export class Controls {
         this.state.set('dataset', this.defaultDatasetFor(problem));
         names.push('dataset');
       }
-      this.change(names);
+      this.change(this.keepConsistent(names));
     });
 
     // Data sets: one button each, with a sketch; only the current problem's are shown.
@@ -168,6 +235,7 @@ export class Controls {
       const canvas = document.createElement('canvas');
       canvas.width = 48;
       canvas.height = 48;
+      canvas.dataset.classes = '2';
       drawSketch(canvas, d.name);
       const label = document.createElement('span');
       label.textContent = d.label;
@@ -180,7 +248,7 @@ export class Controls {
           names.unshift('problem');
         }
         this.state.set('dataset', d.name);
-        this.change(names);
+        this.change(this.keepConsistent(names));
       });
       box.appendChild(btn);
     }
@@ -199,6 +267,50 @@ export class Controls {
       });
     };
     bindSlider('train-ratio', 'train_ratio', (v) => Math.round(v) / 100, (v) => `${Math.round(v * 100)}%`);
+    $('classes').addEventListener('input', () => {
+      $('classes-value').textContent = $('classes').value;
+    });
+    $('classes').addEventListener('change', () => {
+      const v = Math.round(Number($('classes').value));
+      if (v === this.state.get('classes')) return;
+      this.state.set('classes', v);
+      this.change(this.keepConsistent(['classes']));
+    });
+    $('validation').addEventListener('change', (ev) => {
+      const names = ['val_ratio'];
+      if (ev.target.checked) {
+        // The usual split: 60 % training, 20 % validation, 20 % test.
+        this.state.set('train_ratio', 0.6);
+        this.state.set('val_ratio', 0.2);
+        names.unshift('train_ratio');
+      } else {
+        this.state.set('val_ratio', 0);
+        if (this.state.get('early_stop') !== null) {
+          // Early stopping watches the validation loss: it goes with it.
+          this.state.set('early_stop', null);
+          names.push('early_stop');
+        }
+      }
+      this.change(names);
+    });
+    $('val-ratio').addEventListener('input', () => {
+      const v = Number($('val-ratio').value) / 100;
+      const train = Math.min(this.state.get('train_ratio'), Math.round((0.9 - v) * 100) / 100);
+      $('val-ratio-value').textContent = `${Math.round(v * 100)}%`;
+      $('test-ratio-value').textContent = `${Math.round((1 - v - train) * 100)}%`;
+    });
+    $('val-ratio').addEventListener('change', () => {
+      const v = Math.round(Number($('val-ratio').value)) / 100;
+      if (v === this.state.get('val_ratio')) return;
+      this.state.set('val_ratio', v);
+      const names = ['val_ratio'];
+      // Leave at least 10 % for testing.
+      if (this.state.get('train_ratio') + v > 0.9 + 1e-9) {
+        this.state.set('train_ratio', Math.round((0.9 - v) * 100) / 100);
+        names.unshift('train_ratio');
+      }
+      this.change(names);
+    });
     bindSlider('noise', 'noise', (v) => v, (v) => String(v));
     bindSlider('batch-size', 'batch', (v) => Math.round(v), (v) => String(v));
     const maxPoints = this.limits.max_points || 2000;
@@ -272,9 +384,36 @@ export class Controls {
       btn.setAttribute('aria-checked', String(on));
     }
 
+    const ds = this.catalog.datasets.find((d) => d.name === s.get('dataset'));
+    const multi = Boolean(ds && ds.problem === 'classification' && (ds.max_classes || 2) > 2);
+    $('classes-field').hidden = !multi;
+    if (multi) {
+      $('classes').max = String(ds.max_classes);
+      $('classes').value = String(s.get('classes'));
+      $('classes-value').textContent = String(s.get('classes'));
+    }
+    // Thumbnails of data sets with k classes show k classes.
+    for (const btn of $('datasets').children) {
+      const d = this.catalog.datasets.find((x) => x.name === btn.dataset.value);
+      const k = d && (d.max_classes || 2) > 2 ? Math.min(d.max_classes, Math.max(2, s.get('classes'))) : 2;
+      const canvas = btn.querySelector('canvas');
+      if (canvas && canvas.dataset.classes !== String(k)) {
+        canvas.dataset.classes = String(k);
+        drawSketch(canvas, d.name, k);
+      }
+    }
+
     const ratio = s.get('train_ratio');
+    const val = s.get('val_ratio') || 0;
+    $('train-ratio').max = String(Math.round((0.9 - val) * 100));
     $('train-ratio').value = String(Math.round(ratio * 100));
     $('train-ratio-value').textContent = `${Math.round(ratio * 100)}%`;
+    $('train-ratio-label').textContent = val > 0 ? 'Training data' : 'Ratio of training to test data';
+    $('validation').checked = val > 0;
+    $('val-ratio-row').hidden = !(val > 0);
+    $('val-ratio').value = String(Math.round(val * 100));
+    $('val-ratio-value').textContent = `${Math.round(val * 100)}%`;
+    $('test-ratio-value').textContent = `${Math.round((1 - val - ratio) * 100)}%`;
     $('noise').value = String(s.get('noise'));
     $('noise-value').textContent = formatNumber(s.get('noise'));
     const size = this.trainSize();
@@ -282,12 +421,225 @@ export class Controls {
     $('batch-size').max = String(size);
     $('batch-size').value = String(batch);
     $('batch-size-value').textContent = String(batch);
+    $('batch-size-field').hidden = s.get('batch_mode') !== 'mini';
     $('num-points').value = String(s.get('points'));
     $('num-points-value').textContent = String(s.get('points'));
     if (document.activeElement !== $('seed')) $('seed').value = String(s.get('seed'));
 
     $('show-test-data').checked = Boolean(s.get('show_test'));
     $('discretize').checked = Boolean(s.get('discretize'));
+    this.renderCourse();
+  }
+
+  /** The optimiser's hyperparameters and their defaults (catalog optimizers[].params). */
+  optimizerParams(name = this.state.get('optimizer')) {
+    const o = this.catalog.optimizers.find((x) => x.name === name);
+    return (o && o.params) || {};
+  }
+
+  /** The activations in use, one per hidden layer. */
+  layerActivations() {
+    const n = this.state.get('hidden').length;
+    const per = this.state.get('layer_act');
+    return per && per.length === n ? per : Array(n).fill(this.state.get('activation'));
+  }
+
+  /** Number of classes the current data set has (0 for regression). */
+  numClasses() {
+    const ds = this.catalog.datasets.find((d) => d.name === this.state.get('dataset'));
+    if (!ds || ds.problem !== 'classification') return 0;
+    return (ds.max_classes || 2) > 2 ? Math.max(ds.classes || 2, this.state.get('classes')) : 2;
+  }
+
+  /** Losses offered for the problem and number of classes. */
+  allowedLosses() {
+    const problem = this.state.get('problem');
+    const fits = this.catalog.problem_losses?.[problem] || this.catalog.losses.map((l) => l.name);
+    const binary = this.catalog.binary_losses || [];
+    return fits.filter((l) => !(this.numClasses() > 2 && binary.includes(l)));
+  }
+
+  /**
+   * After a change of problem, data set or classes: put dependent settings back in range
+   * (classes for a data set that has fewer, a loss that no longer fits). Returns all names.
+   */
+  keepConsistent(names) {
+    const out = [...names];
+    const ds = this.catalog.datasets.find((d) => d.name === this.state.get('dataset'));
+    const maxClasses = ds && ds.problem === 'classification' ? ds.max_classes || 2 : 2;
+    if (this.state.get('classes') > maxClasses) {
+      this.state.set('classes', 2);
+      out.push('classes');
+    }
+    const loss = this.state.get('loss');
+    if (loss !== null && !this.allowedLosses().includes(loss)) {
+      this.state.set('loss', null);
+      out.push('loss');
+    }
+    return out;
+  }
+
+  /** Panels under the network: every training option of the course. */
+  buildCourse() {
+    const c = this.catalog;
+    const fill = (id, choices) => {
+      fillSelect($(id), (choices || []).map((x) => ({ value: x.name, label: x.label })));
+      for (const x of choices || []) {
+        const o = [...$(id).options].find((opt) => opt.value === x.name);
+        if (o && x.note) o.title = x.note;
+      }
+    };
+    fill('init', c.inits);
+    fill('batch-norm', c.batch_norm);
+    fill('batch-mode', c.batch_modes);
+    fill('schedule', c.schedules);
+    fill('clip', c.clipping);
+
+    // Every [data-prop] control in the panels sets the state key it names.
+    for (const el of document.querySelectorAll('#options [data-prop]')) this.bindProp(el);
+
+    $('loss').addEventListener('change', (ev) => {
+      this.state.set('loss', ev.target.value === '' ? null : ev.target.value);
+      this.change(['loss']);
+    });
+  }
+
+  /** Bind a select or number input to the state key in its data-prop attribute. */
+  bindProp(el) {
+    const name = el.dataset.prop;
+    const prop = PROP_BY_NAME[name];
+    if (!prop) return;
+    el.addEventListener('change', () => {
+      let value;
+      if (el.tagName === 'SELECT') value = el.value;
+      else {
+        const text = el.value.trim();
+        const optional = prop.type.startsWith('opt');
+        if (text === '') {
+          if (!optional) {
+            this.render();
+            return;
+          }
+          value = null;
+        } else {
+          const scale = Number(el.dataset.scale || 1);
+          value = Number(text) / scale;
+          const min = el.min === '' ? -Infinity : Number(el.min) / scale;
+          const max = el.max === '' ? Infinity : Number(el.max) / scale;
+          const int = prop.type === 'int' || prop.type === 'optint';
+          if (!Number.isFinite(value) || value < min || value > max || (int && !Number.isInteger(value))) {
+            el.classList.add('invalid');
+            el.title = `${int ? 'a whole number' : 'a number'}${Number.isFinite(min) ? ` ≥ ${min}` : ''}${
+              Number.isFinite(max) ? ` and ≤ ${max}` : ''
+            }${optional ? '; empty turns it off' : ''}`;
+            return;
+          }
+          value = Number(value.toPrecision(12));
+        }
+      }
+      el.classList.remove('invalid');
+      if (JSON.stringify(value) === JSON.stringify(this.state.get(name))) return;
+      this.state.set(name, value);
+      this.change([name]);
+    });
+  }
+
+  /** Show one [data-prop] control's value (a default in grey where the state holds null). */
+  showProp(el, fallback) {
+    const name = el.dataset.prop;
+    const v = this.state.get(name);
+    if (el.tagName === 'SELECT') {
+      selectValue(el, v);
+      return;
+    }
+    if (document.activeElement === el && el.classList.contains('invalid')) return;
+    const scale = Number(el.dataset.scale || 1);
+    const shown = v ?? fallback;
+    el.value = shown == null ? '' : String(Number((shown * scale).toPrecision(10)));
+    el.classList.toggle('is-default', v == null && fallback != null);
+    el.classList.remove('invalid');
+  }
+
+  /** Rebuild the hyperparameter rows when the optimiser changes. */
+  buildOptimizerParams() {
+    const name = this.state.get('optimizer');
+    if (this.builtOptimizer === name) return;
+    this.builtOptimizer = name;
+    const box = $('optimizer-params');
+    box.replaceChildren();
+    for (const wire of Object.keys(this.optimizerParams(name))) {
+      const h = HYPERPARAMS[wire];
+      if (!h || h.prop === 'wd') continue; // weight decay lives in the Regularisation panel
+      const row = document.createElement('div');
+      row.className = 'row';
+      const label = document.createElement('label');
+      label.htmlFor = `opt-${wire}`;
+      label.textContent = h.label;
+      const input = document.createElement('input');
+      input.type = 'number';
+      input.id = `opt-${wire}`;
+      input.dataset.testid = `opt-${wire}`;
+      input.dataset.prop = h.prop;
+      input.min = String(h.min);
+      input.max = String(h.max);
+      input.step = String(h.step);
+      row.append(label, input);
+      box.appendChild(row);
+      this.bindProp(input);
+    }
+  }
+
+  renderCourse() {
+    const s = this.state;
+    const c = this.catalog;
+    const params = this.optimizerParams();
+    this.buildOptimizerParams();
+    const opt = c.optimizers.find((o) => o.name === s.get('optimizer'));
+    $('optimizer-name').textContent = opt ? `· ${opt.label}` : '';
+    $('optimizer-note').textContent = opt?.note || '';
+    for (const el of document.querySelectorAll('#options [data-prop]')) {
+      const wire = Object.keys(HYPERPARAMS).find((k) => HYPERPARAMS[k].prop === el.dataset.prop);
+      const fallback = wire ? params[wire] ?? (wire === 'weight_decay' ? 0 : undefined) : undefined;
+      this.showProp(el, fallback);
+    }
+    const wd = $('weight-decay');
+    wd.title = 'weight_decay of the optimiser (torch.optim); AdamW decouples it from the gradient';
+    if (params.weight_decay === undefined) wd.title = 'this optimiser has no weight decay';
+
+    // Leaky ReLU slope, only when a layer uses leaky ReLU.
+    $('slope-row').hidden = !this.layerActivations().includes('leaky_relu');
+
+    // Loss: the problem's losses; binary ones only for two classes.
+    const allowed = this.allowedLosses();
+    const byName = Object.fromEntries(c.losses.map((l) => [l.name, l]));
+    const k = this.numClasses();
+    const dflt = s.get('problem') === 'regression' ? c.default_loss?.regression || 'mse' : k > 2 ? 'cce' : c.default_loss?.classification || 'bce';
+    const key = `${allowed.join(',')}|${dflt}`;
+    if ($('loss').dataset.key !== key) {
+      $('loss').dataset.key = key;
+      fillSelect($('loss'), [
+        { value: '', label: `Default (${dflt === 'tf_squared' ? byName[dflt]?.label : dflt.toUpperCase()})` },
+        ...allowed.map((l) => ({ value: l, label: byName[l]?.label || l })),
+      ]);
+      for (const o of $('loss').options) if (byName[o.value]?.note) o.title = byName[o.value].note;
+    }
+    selectValue($('loss'), s.get('loss') ?? '');
+    $('huber-row').hidden = (s.get('loss') ?? dflt) !== 'huber';
+
+    // Schedule: only its own parameters.
+    const kind = s.get('schedule');
+    for (const row of document.querySelectorAll('#panel-schedule [data-kinds]')) {
+      row.hidden = !row.dataset.kinds.split(' ').includes(kind);
+    }
+    const note = c.schedules?.find((x) => x.name === kind)?.note || '';
+    $('schedule-note').textContent = note.startsWith('lr') ? `rate = ${note}` : note;
+
+    $('clip-value-row').hidden = s.get('clip') === 'none';
+
+    // Early stopping needs a validation set.
+    const early = $('stop-early');
+    early.disabled = !(s.get('val_ratio') > 0);
+    early.title = early.disabled ? 'hold out a validation set first (Data)' : 'epochs without a better validation loss';
   }
 
   setRunning(running) {
@@ -312,5 +664,14 @@ export class Controls {
     const fmt = (v) => (v == null ? '–' : v.toFixed(3));
     $('train-loss').textContent = fmt(st.train_loss);
     $('test-loss').textContent = fmt(st.test_loss);
+    const hasVal = st.validation_loss != null || (this.state.get('val_ratio') || 0) > 0;
+    $('validation-loss-box').hidden = !hasVal;
+    $('validation-loss').textContent = fmt(st.validation_loss);
+    // The rate in force now (a schedule changes it while training).
+    const lr = st.learning_rate ?? this.state.get('lr');
+    const now = $('lr-now');
+    const text = lr == null ? '–' : formatNumber(Number(Number(lr).toPrecision(3)));
+    if (now.textContent !== text) now.textContent = text;
+    now.dataset.value = lr == null ? '' : String(lr);
   }
 }

@@ -38,9 +38,34 @@ export class NetworkDiagram {
   editLayers(edit) {
     const layers = this.state.get('hidden');
     if (!edit(layers)) return;
+    const names = ['hidden'];
+    // Per-layer activations keep one entry per layer: a new layer takes the common activation.
+    const per = this.state.get('layer_act');
+    if (per !== null) {
+      const next = layers.map((_, i) => per[i] ?? this.state.get('activation'));
+      this.state.set('layer_act', next.every((a) => a === this.state.get('activation')) ? null : next);
+      names.push('layer_act');
+    }
     this.state.set('hidden', layers);
     this.render();
-    this.hooks.onChange(['hidden']);
+    this.hooks.onChange(names);
+  }
+
+  /** The activation of each hidden layer. */
+  activations() {
+    const n = this.state.get('hidden').length;
+    const per = this.state.get('layer_act');
+    return per && per.length === n ? per : Array(n).fill(this.state.get('activation'));
+  }
+
+  /** One layer's own activation; all equal to the common one means none of their own (null). */
+  setLayerActivation(i, name) {
+    const acts = this.activations();
+    acts[i] = name;
+    const common = this.state.get('activation');
+    this.state.set('layer_act', acts.every((a) => a === common) ? null : acts);
+    this.render();
+    this.hooks.onChange(['layer_act']);
   }
 
   buildFeatures() {
@@ -85,6 +110,8 @@ export class NetworkDiagram {
 
     const box = $('layers');
     box.replaceChildren();
+    const acts = this.activations();
+    const common = this.state.get('activation');
     layers.forEach((width, i) => {
       const col = document.createElement('div');
       col.className = 'net-col layer-col';
@@ -120,7 +147,22 @@ export class NetworkDiagram {
         neuron.title = `layer ${i + 1}, neuron ${k + 1}`;
         neurons.appendChild(neuron);
       }
-      col.append(head, neurons);
+      const act = document.createElement('select');
+      act.className = 'layer-activation';
+      act.dataset.testid = `layer-activation-${i}`;
+      act.setAttribute('aria-label', `Activation of layer ${i + 1}`);
+      for (const a of this.catalog.activations) {
+        const o = document.createElement('option');
+        o.value = a.name;
+        o.textContent = a.label;
+        if (a.note) o.title = a.note;
+        act.appendChild(o);
+      }
+      act.value = acts[i];
+      act.classList.toggle('own', acts[i] !== common);
+      act.title = acts[i] !== common ? 'this layer has its own activation' : 'the common activation (top bar)';
+      act.addEventListener('change', () => this.setLayerActivation(i, act.value));
+      col.append(head, neurons, act);
       box.appendChild(col);
     });
     requestAnimationFrame(() => this.drawLinks());

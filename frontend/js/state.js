@@ -2,24 +2,105 @@
 // The same table drives the URL hash, the session config sent to the server and the controls,
 // as in TensorFlow Playground's state.ts, but the values live in a State object, not in globals.
 
-/** How each URL key maps onto the server's SessionConfig (docs/protocol.md). */
+/**
+ * How each URL key maps onto the server's SessionConfig (docs/protocol.md). `live`: the server
+ * applies the change without re-initialising. Types starting with `opt` may be null (an empty
+ * value in the URL): the server's default (e.g. the optimiser's own momentum) applies.
+ */
 export const PROPS = [
   { name: 'problem', path: ['problem'], type: 'string' },
   { name: 'dataset', path: ['data', 'dataset'], type: 'string' },
   { name: 'noise', path: ['data', 'noise'], type: 'number' },
   // URL in percent (10..90), config as a fraction (0.1..0.9).
   { name: 'train_ratio', path: ['data', 'train_ratio'], type: 'percent' },
+  { name: 'val_ratio', path: ['data', 'validation_ratio'], type: 'percent' },
+  { name: 'classes', path: ['data', 'classes'], type: 'int' },
   { name: 'points', path: ['data', 'num_points'], type: 'int' },
   { name: 'seed', path: ['data', 'seed'], type: 'int' },
   { name: 'features', path: ['features'], type: 'list' },
   { name: 'hidden', path: ['network', 'hidden_layers'], type: 'intlist' },
   { name: 'activation', path: ['network', 'activation'], type: 'string' },
+  { name: 'layer_act', path: ['network', 'layer_activations'], type: 'optlist' },
+  { name: 'slope', path: ['network', 'leaky_relu_slope'], type: 'number' },
+  { name: 'init', path: ['network', 'init'], type: 'string' },
+  { name: 'bn', path: ['network', 'batch_norm'], type: 'string' },
+  { name: 'dropout', path: ['network', 'dropout'], type: 'number' },
   { name: 'optimizer', path: ['training', 'optimizer'], type: 'string' },
   { name: 'lr', path: ['training', 'learning_rate'], type: 'number', live: true },
+  { name: 'batch_mode', path: ['training', 'batch_mode'], type: 'string' },
   { name: 'batch', path: ['training', 'batch_size'], type: 'int' },
+  { name: 'loss', path: ['training', 'loss'], type: 'optstring' },
+  { name: 'huber', path: ['training', 'huber_delta'], type: 'number' },
   { name: 'reg', path: ['training', 'regularization'], type: 'string', live: true },
   { name: 'reg_rate', path: ['training', 'regularization_rate'], type: 'number', live: true },
+  // Optimiser hyperparameters (null: the optimiser's default, catalog optimizers[].params).
+  { name: 'momentum', path: ['training', 'momentum'], type: 'optnumber', live: true, hyper: true },
+  { name: 'beta1', path: ['training', 'beta1'], type: 'optnumber', live: true, hyper: true },
+  { name: 'beta2', path: ['training', 'beta2'], type: 'optnumber', live: true, hyper: true },
+  { name: 'eps', path: ['training', 'eps'], type: 'optnumber', live: true, hyper: true },
+  { name: 'rho', path: ['training', 'rho'], type: 'optnumber', live: true, hyper: true },
+  { name: 'alpha', path: ['training', 'alpha'], type: 'optnumber', live: true, hyper: true },
+  { name: 'wd', path: ['training', 'weight_decay'], type: 'optnumber', live: true, hyper: true },
+  { name: 'momentum_decay', path: ['training', 'momentum_decay'], type: 'optnumber', live: true, hyper: true },
+  // Learning-rate schedule.
+  { name: 'schedule', path: ['training', 'schedule', 'kind'], type: 'string', live: true },
+  { name: 'sched_factor', path: ['training', 'schedule', 'factor'], type: 'number', live: true },
+  { name: 'sched_every', path: ['training', 'schedule', 'every'], type: 'int', live: true },
+  { name: 'sched_k', path: ['training', 'schedule', 'k'], type: 'number', live: true },
+  { name: 'sched_period', path: ['training', 'schedule', 'period'], type: 'int', live: true },
+  { name: 'sched_min_lr', path: ['training', 'schedule', 'min_lr'], type: 'number', live: true },
+  { name: 'sched_max_lr', path: ['training', 'schedule', 'max_lr'], type: 'number', live: true },
+  { name: 'sched_step_size', path: ['training', 'schedule', 'step_size'], type: 'int', live: true },
+  { name: 'sched_cycle', path: ['training', 'schedule', 'cycle_epochs'], type: 'int', live: true },
+  { name: 'clip', path: ['training', 'clip'], type: 'string', live: true },
+  { name: 'clip_value', path: ['training', 'clip_value'], type: 'number', live: true },
+  { name: 'input_noise', path: ['training', 'input_noise'], type: 'number', live: true },
+  // Stop conditions (null: off).
+  { name: 'max_epochs', path: ['training', 'stop', 'max_epochs'], type: 'optint', live: true },
+  { name: 'target_loss', path: ['training', 'stop', 'target_loss'], type: 'optnumber', live: true },
+  { name: 'target_acc', path: ['training', 'stop', 'target_accuracy'], type: 'optnumber', live: true },
+  { name: 'plateau', path: ['training', 'stop', 'plateau_patience'], type: 'optint', live: true },
+  { name: 'early_stop', path: ['training', 'stop', 'early_stopping_patience'], type: 'optint', live: true },
 ];
+
+/** Values the server assumes for fields that an older catalog's defaults may lack. */
+export const FIELD_DEFAULTS = {
+  val_ratio: 0,
+  classes: 2,
+  layer_act: null,
+  slope: 0.01,
+  init: 'tf',
+  bn: 'none',
+  dropout: 0,
+  batch_mode: 'mini',
+  loss: null,
+  huber: 1,
+  momentum: null,
+  beta1: null,
+  beta2: null,
+  eps: null,
+  rho: null,
+  alpha: null,
+  wd: null,
+  momentum_decay: null,
+  schedule: 'constant',
+  sched_factor: 0.5,
+  sched_every: 10,
+  sched_k: 0.1,
+  sched_period: 100,
+  sched_min_lr: 0,
+  sched_max_lr: 0.1,
+  sched_step_size: 200,
+  sched_cycle: 100,
+  clip: 'none',
+  clip_value: 1,
+  input_noise: 0,
+  max_epochs: null,
+  target_loss: null,
+  target_acc: null,
+  plateau: null,
+  early_stop: null,
+};
 
 /** Page-only settings: kept in the URL, never sent to the server. */
 export const UI_PROPS = [
@@ -49,16 +130,20 @@ function tidy(n) {
 
 /** Config value -> URL text. */
 function serialise(prop, value) {
+  if (value === null && prop.type.startsWith('opt')) return '';
   switch (prop.type) {
     case 'percent':
       return String(tidy(value * 100));
     case 'list':
     case 'intlist':
+    case 'optlist':
       return value.join(',');
     case 'bool':
       return value ? 'true' : 'false';
     case 'number':
     case 'int':
+    case 'optnumber':
+    case 'optint':
       return String(tidy(value));
     default:
       return String(value);
@@ -70,11 +155,23 @@ function parse(prop, text) {
   const num = (t) => (t.trim() === '' ? NaN : Number(t));
   switch (prop.type) {
     case 'percent': {
-      // Percent as TF Playground writes it (50); a fraction (0.5) is read as one too.
+      // Percent as TF Playground writes it (50); a fraction with a point (0.5) is read as one too.
       const n = num(text);
       if (!Number.isFinite(n)) return undefined;
-      return n > 1 ? tidy(n / 100) : n;
+      return n <= 1 && text.includes('.') ? n : tidy(n / 100);
     }
+    case 'optnumber':
+    case 'optint': {
+      const t = text.trim();
+      if (t === '' || t === 'null' || t === 'off') return null;
+      const n = num(t);
+      if (prop.type === 'optint') return Number.isInteger(n) ? n : undefined;
+      return Number.isFinite(n) ? n : undefined;
+    }
+    case 'optstring':
+      return text.trim() === '' || text === 'null' ? null : text;
+    case 'optlist':
+      return text.trim() === '' ? null : text.split(',').map((s) => s.trim()).filter(Boolean);
     case 'number': {
       const n = num(text);
       return Number.isFinite(n) ? n : undefined;
@@ -106,7 +203,7 @@ export class State {
   /** @param {object} defaults a full SessionConfig (catalog.defaults) */
   constructor(defaults) {
     this.defaults = clone(defaults);
-    this.values = {};
+    this.values = { ...clone(FIELD_DEFAULTS) };
     this.setConfig(defaults);
     for (const p of UI_PROPS) this.values[p.name] = p.fallback;
   }
