@@ -387,6 +387,7 @@ class ConfusionOut(BaseModel):
 class MetricsOut(BaseModel):
     problem: Literal["classification", "regression"]
     train: dict[str, Any]
+    validation: dict[str, Any] | None = None
     test: dict[str, Any]
 
 

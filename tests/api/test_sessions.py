@@ -1,5 +1,6 @@
 """REST routes for sessions (docs/protocol.md), in process against the real engine."""
 
+import json
 from typing import Any
 
 import pytest
@@ -478,3 +479,54 @@ def test_openapi_schema_builds(client):
     assert r.status_code == 200
     paths = r.json()["paths"]
     assert "/api/sessions" in paths and "/api/sessions/{session_id}/grid" in paths
+
+
+# ---- the full course ------------------------------------------------------------------------------
+
+
+def test_lr_range_test_route_suggests_a_rate(client, new_session):
+    s = new_session({"data": {"dataset": "xor"}})
+    r = client.post(url(s.id, "/lr-range-test"), json={"start": 1e-5, "end": 10, "steps": 50}, headers=s.headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(body["learning_rates"]) == len(body["losses"]) > 10
+    assert body["suggested"] == pytest.approx(body["min_loss_rate"] / 10)
+    assert client.post(url(s.id, "/lr-range-test"), json={"steps": 5}, headers=s.headers).status_code == 422
+    assert client.post(url(s.id, "/lr-range-test"), json={}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "config,field",
+    [
+        ({"training": {"loss": "mse"}}, "mse"),
+        ({"training": {"stop": {"early_stopping_patience": 5}}}, "validation_ratio"),
+        ({"data": {"dataset": "circle", "classes": 3}}, "at most 2 classes"),
+        ({"data": {"dataset": "blobs", "classes": 3}, "training": {"loss": "bce"}}, "two classes"),
+        ({"data": {"train_ratio": 0.8, "validation_ratio": 0.2}}, "10 %"),
+        ({"network": {"hidden_layers": [3, 3], "layer_activations": ["relu"]}}, "one entry per hidden layer"),
+        ({"network": {"init": "glorot"}}, "unknown init"),
+        ({"training": {"schedule": {"kind": "warmup"}}}, "unknown schedule"),
+    ],
+)
+def test_course_options_are_validated_with_a_clear_message(client, config, field):
+    r = client.post("/api/sessions", json=config)
+    assert r.status_code == 422
+    assert field in json.dumps(r.json())
+
+
+def test_every_course_option_is_accepted_and_trains(client, new_session):
+    s = new_session({
+        "data": {"dataset": "spiral", "classes": 3, "train_ratio": 0.6, "validation_ratio": 0.2},
+        "network": {"hidden_layers": [8, 6], "layer_activations": ["swish", "gelu"], "init": "he_uniform",
+                    "batch_norm": "after", "dropout": 0.1},
+        "training": {"optimizer": "nadam", "learning_rate": 0.01, "batch_mode": "mini", "batch_size": 16,
+                     "schedule": {"kind": "one_cycle", "cycle_epochs": 20}, "clip": "norm", "clip_value": 1.0,
+                     "input_noise": 0.05, "stop": {"max_epochs": 5}},
+    })
+    r = client.post(url(s.id, "/train"), json={"epochs": 10}, headers=s.headers)
+    state = r.json()["state"]
+    assert state["epoch"] == 5 and state["stop_reason"] == "max epochs reached (5)"
+    assert state["validation_loss"] is not None and state["best_epoch"] is not None
+    metrics = client.get(url(s.id, "/metrics"), headers=s.headers).json()
+    assert set(metrics) >= {"train", "validation", "test"}
+    assert len(metrics["test"]["confusion"]) == 3

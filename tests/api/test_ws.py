@@ -333,3 +333,26 @@ def test_two_sessions_stream_at_once(live_server, new_live_session):
         gb = frame_where(wb, lambda f: epoch(f) > epoch(fb))
         assert gb.header["state"]["running"] is True and gb.header["id"] == b["id"]
         wb.send(json.dumps({"type": "pause"}))
+
+
+def test_lr_range_test_streams_progress_then_a_suggestion(live_server, new_live_session):
+    s = new_live_session({"data": {"dataset": "xor"}})
+    with stream(live_server, s) as ws:
+        ws.send(json.dumps({"type": "lr_range_test", "start": 1e-5, "end": 10, "steps": 60}))
+        updates = []
+        for _ in range(MAX_MESSAGES):
+            message = ws.recv(timeout=RECV_TIMEOUT)
+            if isinstance(message, str) and json.loads(message)["type"] == "lr_range_test":
+                updates.append(json.loads(message))
+                if updates[-1]["done"]:
+                    break
+        assert updates[-1]["done"] and updates[-1]["suggested"] > 0
+        assert any(not u["done"] for u in updates)  # progress came before the end
+        ws.send(json.dumps({"type": "lr_range_test", "start": 1, "end": 0.1}))
+        errors = []
+        for _ in range(MAX_MESSAGES):
+            message = ws.recv(timeout=RECV_TIMEOUT)
+            if isinstance(message, str) and json.loads(message)["type"] == "error":
+                errors.append(json.loads(message))
+                break
+        assert "end" in errors[0]["message"]
