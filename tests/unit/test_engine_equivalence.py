@@ -220,3 +220,9 @@ def test_every_catalog_choice_has_an_implementation() -> None:
     assert set(ACTIVATION_NAMES) == set(catalog.ACTIVATIONS)
     assert set(LOSS_NAMES) == set(catalog.LOSSES)
     assert set(OPTIMIZERS) == set(catalog.OPTIMIZERS)
+
+
+@pytest.mark.parametrize("manual", [True, False], ids=["hand-backward", "autograd"])
+def test_one_config_takes_the_sliced_fast_path_with_a_partial_last_batch(manual: bool) -> None:
+    # 30 training points in batches of 7: four full batches and one of 2, sliced, not gathered.
+    check({"network": {"batch_norm": "none" if manual else "before"}}, manual=manual, batches=(7, 7, 7))

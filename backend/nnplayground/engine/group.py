@@ -234,10 +234,10 @@ class Group:
         pos = h["steps_in_epoch"][:k] * batch  # (k,) start of this step's batch
         count = np.minimum(pos + batch, n_train) - pos  # (k,) real points in this batch
         count_t = torch.from_numpy(count).to(self.device, t["x_train"].dtype)
-        if pos.min() == pos.max() and count.min() == cap and pos[0] + cap <= self.caps["train"]:
-            # Fast path: every row takes the same full slice; no gather, no mask.
-            p0 = int(pos[0])
-            return t["x_train"][:k, p0 : p0 + cap], t["y_train"][:k, p0 : p0 + cap], None, count_t
+        if pos.min() == pos.max() and count.min() == count.max():
+            # Fast path (sessions of one config): every row takes the same slice; no gather, no mask.
+            p0, n = int(pos[0]), int(count[0])
+            return t["x_train"][:k, p0 : p0 + n], t["y_train"][:k, p0 : p0 + n], None, count_t
         pos_t = torch.from_numpy(pos).to(self.device)
         idx = (pos_t[:, None] + self._arange).clamp_(max=self.caps["train"] - 1)[:, :, None]  # (k, cap, 1)
         xb = t["x_train"][:k].gather(1, idx.expand(-1, -1, t["x_train"].shape[2]))
@@ -255,7 +255,7 @@ class Group:
         if self.schedules.any_scheduled(k):
             rates = self.schedules.rates(k, h["epoch"][:k], h["step"][:k], h["epoch_len"][:k])
             t["lr"][:k] = torch.from_numpy(rates).to(self.device, t["lr"].dtype)
-        scale = 1.0 / self.key.batch_cap if mask is None else mask / count[:, None, None]
+        scale = 1.0 / xb.shape[1] if mask is None else mask / count[:, None, None]
         if self.net.manual:
             params = {n: t[n][:k] for n in self.param_names}
             grads = self.net.backward(params, xb, yb, scale)
