@@ -2,7 +2,7 @@
 // All page state belongs to one App object (exposed read-only to tests as window.nnpg).
 
 import { api, ApiError } from './api.js';
-import { Charts } from './charts.js';
+import { Charts, classColor } from './charts.js';
 import { Controls } from './controls.js';
 import { LrFinder } from './lrfinder.js';
 import { NetworkDiagram } from './network.js';
@@ -80,7 +80,7 @@ class App {
     this.charts.setShowTest(this.state.get('show_test'));
     this.charts.setDiscretize(this.state.get('discretize'));
     this.showProblem();
-    this.charts.setClasses(this.controls.numClasses());
+    this.showClasses();
 
     window.addEventListener('hashchange', () => this.hashEdited());
     window.addEventListener('pagehide', () => this.endSession());
@@ -169,7 +169,22 @@ class App {
     this.network.render();
     this.writeHash();
     if (before !== this.state.get('problem')) this.showProblem();
-    this.charts.setClasses(this.controls.numClasses());
+    this.showClasses();
+  }
+
+  /** K classes: the heatmap's palette and the output neuron's colours. */
+  showClasses() {
+    const k = this.controls.numClasses();
+    this.charts.setClasses(k);
+    const out = $('output-neuron');
+    if (k > 2) {
+      const stops = Array.from({ length: k }, (_, i) => `${classColor(i)} ${(i * 100) / k}% ${((i + 1) * 100) / k}%`);
+      out.style.background = `conic-gradient(${stops.join(', ')})`;
+      out.title = `output: ${k} class probabilities (softmax)`;
+    } else {
+      out.style.background = '';
+      out.title = 'output';
+    }
   }
 
   showProblem() {
