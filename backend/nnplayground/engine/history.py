@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 MAX_POINTS = 2000
+STREAM_POINTS = 500  # a frame carries at most this many, so it stays small however long the run
 
 
 @dataclass
@@ -46,3 +47,10 @@ class History:
             "validation_loss": list(self.validation_loss) if validation else None,
             "validation_accuracy": list(self.validation_accuracy) if validation and classification else None,
         }
+
+    def streamed(self, names: list[str]) -> list[list[float]]:
+        """The named series thinned to at most STREAM_POINTS evenly spaced points, the last one kept."""
+        n = len(self.epoch)
+        step = -(-n // STREAM_POINTS) if n else 1
+        keep = list(range((n - 1) % step, n, step))  # ends exactly on the newest point
+        return [[getattr(self, name)[i] for i in keep] for name in names]

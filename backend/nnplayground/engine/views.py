@@ -73,11 +73,9 @@ def build_frames(group: Group, sessions: list["Session"], grid: DecisionGrid, re
         grid_u8 = np.rint(np.clip((channels - lo) / (hi - lo), 0.0, 1.0) * 255).astype(np.uint8)
         h = s.history
         rows_named = ["epoch", "train_loss", "test_loss"]
-        series = [h.epoch, h.train_loss, h.test_loss]
         if len(s.data.labels["val"]):
             rows_named.append("validation_loss")
-            series.append(h.validation_loss)
-        hist = np.array(series, dtype=np.float32).reshape(len(series), -1)
+        hist = np.array(h.streamed(rows_named), dtype=np.float32).reshape(len(rows_named), -1)
         s.frame_seq += 1
         header = {
             "type": "frame",
