@@ -510,6 +510,8 @@ export class Controls {
     const prop = PROP_BY_NAME[name];
     if (!prop) return;
     el.addEventListener('change', () => {
+      // A field being rebuilt away (another optimiser) may report a change as it goes: ignore it.
+      if (el.dataset.retired || !el.isConnected) return;
       let value;
       if (el.tagName === 'SELECT') value = el.value;
       else {
@@ -566,6 +568,7 @@ export class Controls {
     if (this.builtOptimizer === name) return;
     this.builtOptimizer = name;
     const box = $('optimizer-params');
+    for (const old of box.querySelectorAll('input')) old.dataset.retired = 'true';
     box.replaceChildren();
     for (const wire of Object.keys(this.optimizerParams(name))) {
       const h = HYPERPARAMS[wire];

@@ -229,7 +229,7 @@ class Group:
 
     def _batch(self, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
         """This step's inputs (k, cap, features), targets, mask (k, cap, 1) or None, and counts (k,)."""
-        h, t, cap = self.host, self.tensors, self.key.batch_cap
+        h, t = self.host, self.tensors
         batch, n_train = h["batch"][:k], h["n_train"][:k]
         pos = h["steps_in_epoch"][:k] * batch  # (k,) start of this step's batch
         count = np.minimum(pos + batch, n_train) - pos  # (k,) real points in this batch
