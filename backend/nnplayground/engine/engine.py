@@ -21,6 +21,7 @@ import torch
 
 from ..config import Settings
 from ..schemas import SessionConfig, SessionState
+from . import checkpoint
 from .group import Group, GroupKey, RowData
 from .module import LearningRateFinder
 from .session import LIVE_FIELDS, REGROUP_FIELDS, Session, SessionData, changed_paths, hyper_values
@@ -122,6 +123,48 @@ class Engine:
             session = Session(session_id, config, SessionData.build(config, 1))
             self._sessions[session_id] = session
             self._place(session, None)
+            return session.snapshot()
+
+        return self._submit(run)
+
+    def checkpoint(self, session_id: str) -> "Future[dict[str, Any]]":
+        """The session as a checkpoint dict (see engine/checkpoint.py)."""
+        return self._submit(lambda: checkpoint.checkpoint(self._get(session_id)))
+
+    def changed_checkpoints(self) -> "Future[list[dict[str, Any]]]":
+        """Checkpoints of the sessions that trained or changed since their last checkpoint here (autosave)."""
+
+        def run() -> list[dict[str, Any]]:
+            out = []
+            for s in self._sessions.values():
+                if s.group is not None:
+                    s.step = int(s.group.host["step"][s.row])
+                marker = (s.step, s.init_count, id(s.config))
+                if marker != s.saved_marker:
+                    out.append(checkpoint.checkpoint(s))
+                    s.saved_marker = marker
+            return out
+
+        return self._submit(run)
+
+    def restore_session(self, session_id: str, ckpt: dict[str, Any]) -> "Future[SessionState]":
+        """Recreate a session, paused, from a checkpoint; ValueError when it does not fit."""
+
+        def run() -> SessionState:
+            if session_id in self._sessions:
+                raise ValueError(f"session {session_id} exists")
+            session, params, slots = checkpoint.restore(session_id, ckpt)
+            key = session.key()
+            probe = self._groups.get(key) or Group(key, self.device)
+            checkpoint.matches(probe, params, slots)
+            full_slots = {n: slots.get(n, torch.zeros_like(params[n.split(".")[-1]])) for n in probe.slot_names}
+            row = session.row_with(key, params, full_slots)
+            row.counters.update({k: int(v) for k, v in ckpt.get("counters", {}).items() if k in row.counters})
+            # Keep the optimiser's running scalars (t, mu_product); the config decides the rest.
+            row.hyper = {**{k: float(v) for k, v in ckpt.get("hyper", {}).items()}, **hyper_values(session.config)}
+            self._sessions[session_id] = session
+            self._place(session, row)
+            session.saved_marker = (session.step, session.init_count, id(session.config))
             return session.snapshot()
 
         return self._submit(run)
