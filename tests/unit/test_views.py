@@ -3,9 +3,11 @@
 import numpy as np
 import torch
 
+from nnplayground.config import Settings
+from nnplayground.engine import Engine
 from nnplayground.engine.group import Group
 from nnplayground.engine.session import Session, SessionData
-from nnplayground.engine.views import DecisionGrid, build_frames, confusion
+from nnplayground.engine.views import confusion
 from nnplayground.frames import decode_frame
 from nnplayground.schemas import SessionConfig
 
@@ -19,7 +21,10 @@ def test_a_frame_after_thousands_of_noisy_epochs_stays_under_16_kb() -> None:
     for epoch in range(1, 5000):  # incompressible losses: the worst case for the history section
         s.history.append(epoch, {"train_loss": float(rng.random()), "test_loss": float(rng.random()),
                                  "val_loss": float(rng.random())})
-    data = build_frames(group, [s], DecisionGrid(torch.device("cpu")), 100)[0]
+    engine = Engine(Settings())
+    s.watchers.append(object())  # type: ignore[arg-type] - only counted
+    job = engine._frame_job(group, [s])
+    data = engine._publisher.build(job)[0]
     assert len(data) < 16_384
     frame = decode_frame(data)
     assert frame.header["history"]["rows"] == ["epoch", "train_loss", "test_loss", "validation_loss"]

@@ -22,10 +22,11 @@ import torch
 from ..config import Settings
 from ..schemas import SessionConfig, SessionState
 from . import checkpoint
-from .group import Group, GroupKey, RowData
+from .group import PARTS, Group, GroupKey, RowData
 from .module import LearningRateFinder
+from .publisher import FrameJob, FrameMeta, FramePublisher
 from .session import LIVE_FIELDS, REGROUP_FIELDS, Session, SessionData, changed_paths, hyper_values
-from .views import DecisionGrid, build_frames, grid_json, metrics_json
+from .views import DecisionGrid, grid_json, metrics_json
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,12 +57,21 @@ class Watcher(Protocol):
 _EVAL_NAMES = ("train_loss", "test_loss", "val_loss", "train_accuracy", "test_accuracy", "val_accuracy")
 
 
-def _number(ev: dict[str, np.ndarray], name: str, i: int) -> float | None:
-    """An evaluation value as a float, None where it does not exist (no validation, regression)."""
-    if name not in ev:
-        return None
-    value = float(ev[name][i])
-    return None if np.isnan(value) and not name.endswith("loss") else value
+def _columns(ev: dict[str, np.ndarray]) -> dict[str, list[float | None]]:
+    """Evaluation arrays as Python lists (one conversion per epoch, not per session); None where absent.
+
+    A NaN loss stays NaN (the run diverged); a NaN accuracy means "no such data" and becomes None.
+    """
+    rows = len(ev["train_loss"])
+    out: dict[str, list[float | None]] = {}
+    for name in _EVAL_NAMES:
+        if name not in ev:
+            out[name] = [None] * rows
+        elif name.endswith("loss"):
+            out[name] = ev[name].tolist()
+        else:
+            out[name] = [None if v != v else v for v in ev[name].tolist()]
+    return out
 
 
 def pick_device(setting: str) -> torch.device:
@@ -82,6 +92,7 @@ class Engine:
         self._groups: dict[GroupKey, Group] = {}
         self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
         self._grid = DecisionGrid(self.device)
+        self._publisher = FramePublisher(self.device, settings.grid_resolution)
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._next_tick = 0.0
@@ -93,6 +104,7 @@ class Engine:
     def start(self) -> None:
         if self._thread is None:
             torch.set_num_threads(self.settings.torch_threads)
+            self._publisher.start()
             self._thread = threading.Thread(target=self._run, name="nnpg-engine", daemon=True)
             self._thread.start()
 
@@ -102,6 +114,7 @@ class Engine:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+            self._publisher.stop()
 
     # ---- commands ---------------------------------------------------------------------------
 
@@ -389,6 +402,7 @@ class Engine:
             session.group.set_running(session.row, session.wants_training)
 
     def _announce(self, session: Session, data_changed: bool) -> None:
+        session.view_version += 1  # frames drawn before this change are dropped, not sent after it
         message = {"type": "config", "config": session.config.model_dump(), "state": session.snapshot().model_dump()}
         dataset = session.data.as_json() if data_changed else None
         for w in session.watchers:
@@ -459,11 +473,12 @@ class Engine:
     def _epochs_done(self, group: Group, rows: np.ndarray) -> None:
         """Evaluate rows that finished an epoch, record history, check stop conditions, resolve waits."""
         ev = group.evaluate(rows)
-        sessions = [group.sessions[r] for r in rows]
-        for i, s in enumerate(sessions):
-            s.epoch = int(group.host["epoch"][s.row])
-            s.step = int(group.host["step"][s.row])
-            values = {name: _number(ev, name, i) for name in _EVAL_NAMES}
+        columns = _columns(ev)
+        epochs, steps = group.host["epoch"][rows].tolist(), group.host["step"][rows].tolist()
+        for i, r in enumerate(rows.tolist()):
+            s = group.sessions[r]
+            s.epoch, s.step = epochs[i], steps[i]
+            values = {name: column[i] for name, column in columns.items()}
             if not len(s.data.labels["val"]):
                 values["val_loss"] = values["val_accuracy"] = None
             reason = s.record_epoch(values)
@@ -510,13 +525,32 @@ class Engine:
                 self._stop(s, "idle: nobody watched or drove this session")
         for group in list(self._groups.values()):
             watched = [s for s in group.sessions if s.watchers and (s.dirty or s.wants_training)]
-            if not watched:
-                continue
-            for s in watched:
-                if s.group is group and not s.wants_training:
-                    s.step = int(group.host["step"][s.row])
-            frames = build_frames(group, watched, self._grid, self.settings.grid_resolution)
-            for s, data in zip(watched, frames, strict=True):
-                s.dirty = False
-                for w in s.watchers:
-                    w.frame(data)
+            if watched:
+                self._publisher.submit(self._frame_job(group, watched))
+
+    def _frame_job(self, group: Group, watched: list[Session]) -> FrameJob:
+        """Copies of what the publisher thread needs, so training can go on while it draws."""
+        rows = np.array([s.row for s in watched], dtype=np.int64)
+        sel = torch.from_numpy(rows).to(self.device)
+        job = FrameJob(group.key, group.net, {n: group.tensors[n].index_select(0, sel) for n in group.shapes})
+        classification = watched[0].classification
+        if classification:
+            for part in PARTS:
+                if group.caps[part]:
+                    job.data[f"x_{part}"] = group.tensors[f"x_{part}"].index_select(0, sel)
+        for s in watched:
+            s.dirty = False
+            s.step = int(group.host["step"][s.row])
+            s.frame_seq += 1
+            names = ["epoch", "train_loss", "test_loss"] + (["validation_loss"] if len(s.data.labels["val"]) else [])
+            history = np.array(s.history.streamed(names), dtype=np.float32).reshape(len(names), -1)
+            header = {
+                "type": "frame", "id": s.id, "seq": s.frame_seq, "data_version": s.data.version,
+                "state": s.snapshot().model_dump(),
+                "history": {"length": history.shape[1], "stride": s.history.stride, "rows": names},
+            }
+            job.sessions.append(FrameMeta(
+                header, history, s.data.labels if classification else {}, s.data.classes,
+                (0.0, 1.0) if classification else (-1.0, 1.0), list(s.watchers), s, s.view_version,
+            ))
+        return job

@@ -25,11 +25,14 @@ PARTS = ("train", "val", "test")
 # a row uses a penalty, clipping or input noise, so the step skips them without asking the device.
 HOST_FIELDS = (
     "batch", "n_train", "n_val", "n_test", "epoch_len", "steps_in_epoch", "epoch", "step",
-    "l1_on", "l2_on", "clip_on", "noise_on",
+    "l1_on", "l2_on", "clip_on", "noise_on", "decay_on",
 )
 # Per-session hyperparameters every group holds, besides the optimiser's own.
 BASE_HYPER = ("lr", "l1", "l2", "t", "clip_norm", "clip_val", "noise")
-FLAGS = {"l1": "l1_on", "l2": "l2_on", "clip_norm": "clip_on", "clip_val": "clip_on", "noise": "noise_on"}
+FLAGS = {
+    "l1": "l1_on", "l2": "l2_on", "clip_norm": "clip_on", "clip_val": "clip_on", "noise": "noise_on",
+    "weight_decay": "decay_on",
+}
 OFF = {"clip_norm": float("inf"), "clip_val": float("inf")}  # values that mean "not used"
 
 
@@ -271,6 +274,8 @@ class Group:
             if h["clip_on"][:k].any():
                 self._clip(grad_list, k)
             hyper = {n: t[n][:k] for n in self.hyper_names}
+            if "weight_decay" in hyper and not h["decay_on"][:k].any():
+                del hyper["weight_decay"]  # no row decays: skip the extra ops
             hyper["t"].add_(1)
             slots = {s: [t[f"{s}.{p}"][:k] for p in self.param_names] for s in self.optimizer.slots}
             self.optimizer.update([t[n][:k] for n in self.param_names], grad_list, slots, hyper)

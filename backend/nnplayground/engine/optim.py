@@ -32,8 +32,9 @@ class BatchedOptimizer:
 
 
 def _coupled_decay(p: torch.Tensor, g: torch.Tensor, h: Hyper) -> torch.Tensor:
-    """torch.optim's weight_decay for all but AdamW: g + wd * p."""
-    return g + _col(h["weight_decay"], p) * p
+    """torch.optim's weight_decay for all but AdamW: g + wd * p (skipped when no row decays)."""
+    wd = h.get("weight_decay")
+    return g if wd is None else g + _col(wd, p) * p
 
 
 def _sgd(params: Tensors, grads: Tensors, state: dict[str, Tensors], h: Hyper) -> None:
@@ -85,7 +86,7 @@ def _adam(decoupled: bool) -> Update:
         bias2_sqrt = (1 - b2**t).sqrt()
         step_size = h["lr"] / (1 - b1**t)
         for p, g, m, v in zip(params, grads, state["m"], state["v"], strict=True):
-            if decoupled:
+            if decoupled and h.get("weight_decay") is not None:
                 p.mul_(1 - _col(h["lr"] * h["weight_decay"], p))
             else:
                 g = _coupled_decay(p, g, h)

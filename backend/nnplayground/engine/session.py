@@ -142,6 +142,7 @@ class Session:
     last_activity: float = field(default_factory=time.monotonic)
     dirty: bool = True  # something changed that watchers have not seen yet
     frame_seq: int = 0
+    view_version: int = 0  # bumped by config and dataset events
     saved_marker: tuple[int, int, int] | None = None  # (step, init_count, config id) at the last checkpoint
     rate_epoch: int = 0
     rate_time: float = field(default_factory=time.monotonic)

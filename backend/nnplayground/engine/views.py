@@ -6,7 +6,6 @@ import numpy as np
 import torch
 
 from ..data import EXTENT, feature_matrix, grid_points
-from ..frames import Frame, encode_frame
 from .group import Group
 
 if TYPE_CHECKING:
@@ -45,53 +44,6 @@ def confusion(labels: np.ndarray, predicted: np.ndarray, classes: int) -> list[l
     """matrix[true][predicted] counts."""
     codes = labels.astype(np.int64) * classes + predicted.astype(np.int64)
     return np.bincount(codes, minlength=classes * classes).reshape(classes, classes).tolist()
-
-
-def value_range(session: "Session") -> tuple[float, float]:
-    return (0.0, 1.0) if session.classification else (-1.0, 1.0)
-
-
-def _confusions(s: "Session", ev: dict[str, np.ndarray], i: int) -> dict[str, Any]:
-    k = s.data.classes
-    out: dict[str, Any] = {"labels": list(range(k))}
-    for part, name in (("train", "train"), ("val", "validation"), ("test", "test")):
-        labels = s.data.labels[part]
-        if len(labels) and f"{part}_predicted" in ev:
-            out[name] = confusion(labels, ev[f"{part}_predicted"][i, : len(labels)], k)
-    return out
-
-
-def build_frames(group: Group, sessions: list["Session"], grid: DecisionGrid, resolution: int) -> list[bytes]:
-    """One encoded frame per watched session of a group, from one batched forward pass."""
-    rows = np.array([s.row for s in sessions], dtype=np.int64)
-    values = grid.values(group, rows, resolution)  # (rows, channels, res, res)
-    evals = group.evaluate(rows) if any(s.classification for s in sessions) else {}
-    frames = []
-    for i, s in enumerate(sessions):
-        lo, hi = value_range(s)
-        channels = values[i] if values.shape[1] > 1 else values[i, 0]
-        grid_u8 = np.rint(np.clip((channels - lo) / (hi - lo), 0.0, 1.0) * 255).astype(np.uint8)
-        h = s.history
-        rows_named = ["epoch", "train_loss", "test_loss"]
-        if len(s.data.labels["val"]):
-            rows_named.append("validation_loss")
-        hist = np.array(h.streamed(rows_named), dtype=np.float32).reshape(len(rows_named), -1)
-        s.frame_seq += 1
-        header = {
-            "type": "frame",
-            "id": s.id,
-            "seq": s.frame_seq,
-            "data_version": s.data.version,
-            "state": s.snapshot().model_dump(),
-            "grid": {
-                "resolution": resolution, "extent": [-EXTENT, EXTENT], "value_range": [lo, hi],
-                "classes": s.data.classes,
-            },
-            "confusion": _confusions(s, evals, i) if s.classification and evals else None,
-            "history": {"length": hist.shape[1], "stride": h.stride, "rows": rows_named},
-        }
-        frames.append(encode_frame(Frame(header, {"grid": grid_u8, "history": hist})))
-    return frames
 
 
 def grid_json(group: Group, session: "Session", grid: DecisionGrid, resolution: int) -> dict[str, Any]:

@@ -1,0 +1,143 @@
+"""Frames built on a thread of their own, so drawing decision grids overlaps training on another core.
+
+The worker thread takes a `FrameJob` at each stream tick: copies of the watched rows' parameters
+and data (cheap: small tensors), plus each session's header and history. The publisher thread
+runs the grid forward pass, the confusion matrices and the encoding, and hands the bytes to the
+watchers. Torch releases the GIL inside its kernels, so the two threads run on two cores. A
+publisher that falls behind keeps only the newest job per group: frames are latest-wins anyway.
+"""
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from ..data import EXTENT
+from ..frames import Frame, encode_frame
+from .functions import predicted_class
+from .network import BatchedNetwork
+from .views import DecisionGrid, confusion
+
+if TYPE_CHECKING:
+    from .engine import Watcher
+
+PARTS = (("train", "train"), ("val", "validation"), ("test", "test"))
+
+
+@dataclass
+class FrameMeta:
+    """What one watched session's frame needs besides the network's outputs."""
+
+    header: dict[str, Any]
+    history: np.ndarray  # (rows, points) float32
+    labels: dict[str, np.ndarray]  # part -> (n,) class indices (classification only)
+    classes: int
+    value_range: tuple[float, float]
+    watchers: list["Watcher"]
+    session: Any  # the Session, read only for its view_version
+    view_version: int
+
+
+@dataclass
+class FrameJob:
+    """A group's watched rows at one tick: copied tensors, so training may go on meanwhile."""
+
+    key: Any  # GroupKey: one pending job per group
+    net: BatchedNetwork
+    params: dict[str, torch.Tensor]  # (rows, ...) copies, parameters and buffers
+    data: dict[str, torch.Tensor] = field(default_factory=dict)  # x_<part> copies (rows, points, features)
+    sessions: list[FrameMeta] = field(default_factory=list)
+
+
+class FramePublisher:
+    """A thread that turns FrameJobs into encoded frames for the watchers."""
+
+    def __init__(self, device: torch.device, resolution: int) -> None:
+        self.grid = DecisionGrid(device)
+        self.resolution = resolution
+        self._pending: dict[Any, FrameJob] = {}
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="nnpg-frames", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        self._thread.join(timeout=10)
+
+    def submit(self, job: FrameJob) -> None:
+        """Queue a job, replacing an older one of the same group that has not started."""
+        with self._cond:
+            self._pending[job.key] = job
+            self._cond.notify()
+
+    @property
+    def busy(self) -> bool:
+        with self._cond:
+            return bool(self._pending)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                _, job = self._pending.popitem()
+            try:
+                self.publish(job)
+            except Exception:  # noqa: BLE001 - one bad frame must not stop the stream
+                import logging
+
+                logging.getLogger(__name__).exception("building frames failed")
+
+    @torch.no_grad()
+    def publish(self, job: FrameJob) -> None:
+        """Grid forward pass for every row at once, then one encoded frame per session."""
+        for meta, data in zip(job.sessions, self.build(job), strict=True):
+            if meta.session.view_version != meta.view_version:
+                continue  # a config or dataset event went out meanwhile: this frame is older than it
+            for w in meta.watchers:
+                w.frame(data)
+
+    @torch.no_grad()
+    def build(self, job: FrameJob) -> list[bytes]:
+        res = self.resolution
+        features = job.net.key.features
+        x = self.grid.inputs(features, res).expand(len(job.sessions), -1, -1)  # (rows, points, features)
+        out = job.net.loss.output(job.net.forward(job.params, job.params, x))  # (rows, points, out)
+        out = torch.nan_to_num(out, nan=0.0, posinf=1e6, neginf=-1e6).transpose(1, 2)
+        values = out.reshape(len(job.sessions), -1, res, res).cpu().numpy()  # (rows, channels, res, res)
+        predicted = {}
+        if any(m.classes for m in job.sessions):
+            for part, _ in PARTS:
+                if f"x_{part}" in job.data:
+                    z = job.net.forward(job.params, job.params, job.data[f"x_{part}"])
+                    predicted[part] = predicted_class(job.net.key.loss, z).cpu().numpy()  # (rows, points)
+        frames = []
+        for i, meta in enumerate(job.sessions):
+            lo, hi = meta.value_range
+            channels = values[i] if values.shape[1] > 1 else values[i, 0]
+            grid_u8 = np.rint(np.clip((channels - lo) / (hi - lo), 0.0, 1.0) * 255).astype(np.uint8)
+            header = dict(meta.header)
+            header["grid"] = {
+                "resolution": res, "extent": [-EXTENT, EXTENT], "value_range": [lo, hi], "classes": meta.classes,
+            }
+            header["confusion"] = self._confusions(meta, predicted, i) if meta.classes else None
+            frames.append(encode_frame(Frame(header, {"grid": grid_u8, "history": meta.history})))
+        return frames
+
+    @staticmethod
+    def _confusions(meta: FrameMeta, predicted: dict[str, np.ndarray], i: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"labels": list(range(meta.classes))}
+        for part, name in PARTS:
+            labels = meta.labels.get(part)
+            if labels is not None and len(labels) and part in predicted:
+                out[name] = confusion(labels, predicted[part][i, : len(labels)], meta.classes)
+        return out
