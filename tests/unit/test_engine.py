@@ -233,3 +233,34 @@ def test_lr_range_test_reports_progress_and_suggests_a_rate(engine: Engine) -> N
     assert len(progress) >= 2 and progress[0]["progress"] < 1 and progress[-1]["done"]
     assert result["learning_rates"] == sorted(result["learning_rates"])
     assert engine.metrics("s").result()["train"]["loss"] == before  # the session itself is untouched
+
+
+def test_a_heavy_session_does_not_starve_a_light_one(tmp_path) -> None:
+    e = Engine(Settings(data_dir=tmp_path, max_neurons=64))
+    e.start()
+    try:
+        heavy = cfg(network={"hidden_layers": [64] * 6}, training={"batch_mode": "full"})
+        e.create_session("heavy", heavy).result()
+        e.create_session("light", cfg()).result()
+        e.play("heavy").result()
+        state = e.train("light", 30).result(timeout=120)  # resolves although the heavy one never stops
+        assert state.epoch == 30
+        assert e.state("heavy").running and e.state("heavy").epoch > 0
+    finally:
+        e.stop()
+
+
+def test_an_unwatched_undriven_session_pauses_itself(tmp_path) -> None:
+    e = Engine(Settings(data_dir=tmp_path, idle_pause_seconds=0.2))
+    e.start()
+    try:
+        e.create_session("s", cfg()).result()
+        e.play("s").result()
+        for _ in range(600):  # polls; the assertion is on the reason, not on how long it took
+            if not e.state("s").running:
+                break
+            threading.Event().wait(0.05)
+        state = e.state("s")
+        assert not state.running and state.stop_reason is not None and state.stop_reason.startswith("idle")
+    finally:
+        e.stop()
