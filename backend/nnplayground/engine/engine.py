@@ -327,7 +327,7 @@ class Engine:
         def run() -> None:
             session = self._touch(session_id)
             session.watchers.append(watcher)
-            session.dirty = True
+            session.changes += 1
 
         return self._submit(run)
 
@@ -345,7 +345,7 @@ class Engine:
     def _touch(self, session_id: str) -> Session:
         session = self._get(session_id)
         session.last_activity = time.monotonic()
-        session.dirty = True
+        session.changes += 1
         return session
 
     def _place(self, session: Session, row: RowData | None) -> None:
@@ -419,7 +419,7 @@ class Engine:
             fut.set_result(session.snapshot())
         session.train_waiters.clear()
         self._sync_running(session)
-        session.dirty = True
+        session.changes += 1
 
     # ---- the worker loop --------------------------------------------------------------------
 
@@ -493,7 +493,7 @@ class Engine:
                 done = [w for w in s.train_waiters if s.epoch >= w[0]]
                 if done:
                     s.train_waiters = [w for w in s.train_waiters if s.epoch < w[0]]
-                    s.dirty = True
+                    s.changes += 1
                     for _, fut in done:
                         fut.set_result(s.snapshot())
                     self._sync_running(s)
@@ -539,7 +539,6 @@ class Engine:
                 if group.caps[part]:
                     job.data[f"x_{part}"] = group.tensors[f"x_{part}"].index_select(0, sel)
         for s in watched:
-            s.dirty = False
             s.step = int(group.host["step"][s.row])
             s.frame_seq += 1
             names = ["epoch", "train_loss", "test_loss"] + (["validation_loss"] if len(s.data.labels["val"]) else [])
@@ -551,6 +550,6 @@ class Engine:
             }
             job.sessions.append(FrameMeta(
                 header, history, s.data.labels if classification else {}, s.data.classes,
-                (0.0, 1.0) if classification else (-1.0, 1.0), list(s.watchers), s, s.view_version,
+                (0.0, 1.0) if classification else (-1.0, 1.0), list(s.watchers), s, s.view_version, s.changes,
             ))
         return job

@@ -36,8 +36,9 @@ class FrameMeta:
     classes: int
     value_range: tuple[float, float]
     watchers: list["Watcher"]
-    session: Any  # the Session, read only for its view_version
+    session: Any  # the Session: its view_version is read, its `shown` count written
     view_version: int
+    changes: int  # the session's change count when this frame was drawn
 
 
 @dataclass
@@ -105,6 +106,7 @@ class FramePublisher:
                 continue  # a config or dataset event went out meanwhile: this frame is older than it
             for w in meta.watchers:
                 w.frame(data)
+            meta.session.shown = max(meta.session.shown, meta.changes)
 
     @torch.no_grad()
     def build(self, job: FrameJob) -> list[bytes]:

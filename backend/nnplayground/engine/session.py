@@ -140,7 +140,10 @@ class Session:
     watchers: list["Watcher"] = field(default_factory=list)
     train_waiters: list[tuple[int, "Future[SessionState]"]] = field(default_factory=list)
     last_activity: float = field(default_factory=time.monotonic)
-    dirty: bool = True  # something changed that watchers have not seen yet
+    # Changes counted by the worker; `shown` is the count the last published frame reflects
+    # (written by the publisher thread), so a frame dropped before publishing is drawn again.
+    changes: int = 1
+    shown: int = 0
     frame_seq: int = 0
     view_version: int = 0  # bumped by config and dataset events
     saved_marker: tuple[int, int, int] | None = None  # (step, init_count, config id) at the last checkpoint
@@ -150,6 +153,11 @@ class Session:
     @property
     def classification(self) -> bool:
         return self.config.problem == "classification"
+
+    @property
+    def dirty(self) -> bool:
+        """Something changed that watchers have not seen yet."""
+        return self.changes != self.shown
 
     @property
     def wants_training(self) -> bool:
