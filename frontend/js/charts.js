@@ -597,6 +597,15 @@ export class Charts {
         line: { color: ORANGE, width: 1, dash: 'dot' },
       });
     }
+    // Focus on the useful part: from the lowest loss to a little above where the sweep began.
+    const finite = losses.filter(Number.isFinite);
+    let yrange;
+    if (finite.length > 1) {
+      const lo = Math.min(...finite);
+      const hi = Math.min(Math.max(...finite), Math.max(finite[0] * 1.4, lo * 1.6));
+      const pad = (hi - lo) * 0.08 || lo * 0.1 || 0.1;
+      yrange = [lo - pad, hi + pad];
+    }
     const layout = {
       margin: { l: 38, r: 6, t: 6, b: 30 },
       height: 150,
@@ -610,7 +619,14 @@ export class Charts {
         fixedrange: true,
         gridcolor: '#eee',
       },
-      yaxis: { title: { text: 'loss', font: { size: 10 }, standoff: 2 }, fixedrange: true, gridcolor: '#eee', nticks: 4 },
+      yaxis: {
+        title: { text: 'loss', font: { size: 10 }, standoff: 2 },
+        fixedrange: true,
+        gridcolor: '#eee',
+        nticks: 4,
+        range: yrange,
+        autorange: yrange ? false : true,
+      },
       shapes,
       paper_bgcolor: 'rgba(0,0,0,0)',
       plot_bgcolor: 'rgba(0,0,0,0)',

@@ -124,6 +124,16 @@ const HYPERPARAMS = {
   weight_decay: { prop: 'wd', label: 'Weight decay', min: 0, max: 10, step: 0.0001 },
 };
 
+/** Loss names that fit the narrow panels (the catalog's full label is the tooltip). */
+const LOSS_SHORT = {
+  bce: 'Binary cross-entropy',
+  cce: 'Categorical CE',
+  tf_squared: 'TF squared (±1)',
+  mse: 'Mean squared error',
+  mae: 'Mean absolute error',
+  huber: 'Huber',
+};
+
 /** Schedule parameters shown per schedule kind. */
 export const SCHEDULE_PARAMS = {
   constant: [],
@@ -482,14 +492,15 @@ export class Controls {
   /** Panels under the network: every training option of the course. */
   buildCourse() {
     const c = this.catalog;
-    const fill = (id, choices) => {
-      fillSelect($(id), (choices || []).map((x) => ({ value: x.name, label: x.label })));
+    const fill = (id, choices, short = (label) => label) => {
+      fillSelect($(id), (choices || []).map((x) => ({ value: x.name, label: short(x.label) })));
       for (const x of choices || []) {
         const o = [...$(id).options].find((opt) => opt.value === x.name);
-        if (o && x.note) o.title = x.note;
+        if (o) o.title = x.note ? `${x.label}: ${x.note}` : x.label;
       }
     };
-    fill('init', c.inits);
+    // "He / Kaiming normal" -> "He normal": the panels are narrow; the full name is the tooltip.
+    fill('init', c.inits, (label) => label.replace(/ \/ [^ ]+/, ''));
     fill('batch-norm', c.batch_norm);
     fill('batch-mode', c.batch_modes);
     fill('schedule', c.schedules);
@@ -621,10 +632,13 @@ export class Controls {
     if ($('loss').dataset.key !== key) {
       $('loss').dataset.key = key;
       fillSelect($('loss'), [
-        { value: '', label: `Default (${dflt === 'tf_squared' ? byName[dflt]?.label : dflt.toUpperCase()})` },
-        ...allowed.map((l) => ({ value: l, label: byName[l]?.label || l })),
+        { value: '', label: `Default (${dflt.toUpperCase()})` },
+        ...allowed.map((l) => ({ value: l, label: LOSS_SHORT[l] || byName[l]?.label || l })),
       ]);
-      for (const o of $('loss').options) if (byName[o.value]?.note) o.title = byName[o.value].note;
+      for (const o of $('loss').options) {
+        const l = byName[o.value || dflt];
+        if (l) o.title = l.note ? `${l.label}: ${l.note}` : l.label;
+      }
     }
     selectValue($('loss'), s.get('loss') ?? '');
     $('huber-row').hidden = (s.get('loss') ?? dflt) !== 'huber';

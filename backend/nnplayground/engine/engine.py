@@ -123,6 +123,19 @@ class Engine:
         self._commands.put((fn, fut))
         return fut
 
+    def _submit_later(self, start: Callable[["Future[T]"], None]) -> "Future[T]":
+        """A command whose future resolves later (after epochs, after a job), not when the command runs."""
+        fut: Future[T] = Future()
+
+        def run() -> None:
+            try:
+                start(fut)
+            except Exception as exc:  # noqa: BLE001 - handed to the caller
+                fut.set_exception(exc)
+
+        self._commands.put((run, Future()))
+        return fut
+
     def _get(self, session_id: str) -> Session:
         session = self._sessions.get(session_id)
         if session is None:
@@ -243,22 +256,14 @@ class Engine:
 
     def train(self, session_id: str, epochs: int) -> "Future[SessionState]":
         """Train `epochs` more epochs; resolves when done (the session keeps its play/pause state)."""
-        fut: Future[SessionState] = Future()
 
-        def run() -> None:
+        def run(fut: "Future[SessionState]") -> None:
             session = self._touch(session_id)
             session.stop_reason = None
             session.train_waiters.append((session.epoch + epochs, fut))
             self._sync_running(session)
 
-        def enqueue() -> None:
-            try:
-                run()
-            except Exception as exc:  # noqa: BLE001 - handed to the caller
-                fut.set_exception(exc)
-
-        self._commands.put((enqueue, Future()))
-        return fut
+        return self._submit_later(run)
 
     def state(self, session_id: str) -> SessionState:
         return self._get(session_id).snapshot()
@@ -280,9 +285,8 @@ class Engine:
         self, session_id: str, start: float, end: float, steps: int, progress: Callable[[dict[str, Any]], None]
     ) -> "Future[dict[str, Any]]":
         """Sweep the learning rate on a copy of the session; `progress` gets partial results as it runs."""
-        fut: Future[dict[str, Any]] = Future()
 
-        def run() -> None:
+        def run(fut: "Future[dict[str, Any]]") -> None:
             s = self._touch(session_id)
             assert s.group is not None
             row = s.group.export(s.row)
@@ -293,14 +297,7 @@ class Engine:
             )
             self._jobs.append((finder, progress, fut))
 
-        def enqueue() -> None:
-            try:
-                run()
-            except Exception as exc:  # noqa: BLE001 - handed to the caller
-                fut.set_exception(exc)
-
-        self._commands.put((enqueue, Future()))
-        return fut
+        return self._submit_later(run)
 
     def grid(self, session_id: str, resolution: int) -> "Future[dict[str, Any]]":
         def run() -> dict[str, Any]:
