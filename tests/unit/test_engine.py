@@ -113,6 +113,14 @@ def test_play_pause_keeps_other_sessions_of_the_group_intact(engine: Engine) -> 
         engine.state("a")
 
 
+def test_a_finite_but_exploding_loss_counts_as_divergence(engine: Engine) -> None:
+    config = cfg(problem="regression", data={"dataset": "plane"},
+                 network={"hidden_layers": [8, 8], "activation": "relu"}, training={"learning_rate": 1.0})
+    engine.create_session("s", config).result()
+    state = engine.train("s", 200).result(timeout=60)
+    assert state.stop_reason is not None and state.stop_reason.startswith("diverged")
+
+
 def test_divergence_pauses_with_a_reason_and_streams_no_nan(engine: Engine) -> None:
     config = cfg(problem="regression", data={"dataset": "plane"}, network={"hidden_layers": [8, 8, 8]},
                  training={"learning_rate": 1000.0})
@@ -186,6 +194,9 @@ def test_early_stopping_restores_the_best_weights(engine: Engine) -> None:
     history = engine.history("s").result()
     best_val = history["validation_loss"][history["epoch"].index(state.best_epoch)]
     assert metrics["validation"]["loss"] == pytest.approx(best_val, rel=1e-5)
+    # The state shows the restored weights' losses, not those of the last epoch trained.
+    assert state.validation_loss == pytest.approx(best_val, rel=1e-5)
+    assert state.train_loss == pytest.approx(metrics["train"]["loss"], rel=1e-5)
 
 
 def test_schedule_changes_the_rate_in_force(engine: Engine) -> None:

@@ -484,6 +484,9 @@ class Engine:
             if reason is not None:
                 if reason.startswith("early stopping") and s.best_params is not None:
                     group.load_params(s.row, s.best_params)
+                    # The state shows the restored weights, not the last epoch's.
+                    restored = _columns(group.evaluate(np.array([s.row])))
+                    s.show_evaluation({name: column[0] for name, column in restored.items()})
                 self._stop(s, reason)
                 continue
             if s.train_waiters:

@@ -29,6 +29,8 @@ LIVE_FIELDS = {
 } | {("training", "schedule", name) for name in ScheduleSpec.model_fields} | {
     ("training", "stop", name) for name in StopSpec.model_fields
 }
+# Our data sets' targets are about ±1, so a loss past this has blown up, even if still finite.
+EXPLODED_LOSS = 1e6
 # Changes that keep the weights but may move the session to another group.
 REGROUP_FIELDS = {("training", "batch_mode"), ("training", "batch_size"), ("network", "dropout")}
 
@@ -217,9 +219,9 @@ class Session:
         losses = [ev["train_loss"], ev["test_loss"], ev["val_loss"]]
         if any(v is not None and not math.isfinite(v) for v in losses):
             return "diverged: the loss became NaN or infinite; reset or lower the learning rate"
-        self.train_loss, self.test_loss, self.validation_loss = ev["train_loss"], ev["test_loss"], ev["val_loss"]
-        self.train_accuracy, self.test_accuracy = ev["train_accuracy"], ev["test_accuracy"]
-        self.validation_accuracy = ev["val_accuracy"]
+        if ev["train_loss"] is not None and ev["train_loss"] > EXPLODED_LOSS:
+            return "diverged: the loss exploded (over a million); reset or lower the learning rate"
+        self.show_evaluation(ev)
         self.history.append(self.epoch, ev)
         stop = self.config.training.stop
         if self.validation_loss is not None:
@@ -249,6 +251,12 @@ class Session:
                 f"restored the weights of epoch {self.best_epoch}"
             )
         return None
+
+    def show_evaluation(self, ev: dict[str, float | None]) -> None:
+        """Make an evaluation the state's current losses and accuracies."""
+        self.train_loss, self.test_loss, self.validation_loss = ev["train_loss"], ev["test_loss"], ev["val_loss"]
+        self.train_accuracy, self.test_accuracy = ev["train_accuracy"], ev["test_accuracy"]
+        self.validation_accuracy = ev["val_accuracy"]
 
     def current_learning_rate(self) -> float:
         """The rate in force now, after the schedule."""
