@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from ..data import EXTENT, feature_matrix, grid_points
+from ..metrics import classification_report, confusion_matrix, regression_report
 from .group import Group
 
 if TYPE_CHECKING:
@@ -42,8 +43,7 @@ class DecisionGrid:
 
 def confusion(labels: np.ndarray, predicted: np.ndarray, classes: int) -> list[list[int]]:
     """matrix[true][predicted] counts."""
-    codes = labels.astype(np.int64) * classes + predicted.astype(np.int64)
-    return np.bincount(codes, minlength=classes * classes).reshape(classes, classes).tolist()
+    return confusion_matrix(labels, predicted, classes).tolist()
 
 
 def grid_json(group: Group, session: "Session", grid: DecisionGrid, resolution: int) -> dict[str, Any]:
@@ -61,7 +61,8 @@ def grid_json(group: Group, session: "Session", grid: DecisionGrid, resolution: 
 
 
 def metrics_json(group: Group, session: "Session") -> dict[str, Any]:
-    """Loss, accuracy and confusion matrices (classification) or MSE/MAE (regression) per data part."""
+    """Per data part: loss plus the classification report (confusion, per-class scores, ROC and PR
+    curves) or the regression report (MSE, MAE, R², predicted against true)."""
     rows = np.array([session.row])
     ev = group.evaluate(rows)
     out: dict[str, Any] = {"problem": session.config.problem}
@@ -71,16 +72,13 @@ def metrics_json(group: Group, session: "Session") -> dict[str, Any]:
         if n == 0:
             continue
         loss = float(ev[f"{part}_loss"][0])
+        x = group.tensors[f"x_{part}"][session.row, :n]  # (n, features)
+        shown = group.outputs(rows, x)[0].cpu().numpy().astype(np.float64)  # (n, out)
         entry: dict[str, Any] = {"loss": loss if np.isfinite(loss) else None, "count": n}
         if session.classification:
-            entry["accuracy"] = float(ev[f"{part}_accuracy"][0])
-            entry["labels"] = list(range(session.data.classes))
-            entry["confusion"] = confusion(labels, ev[f"{part}_predicted"][0, :n], session.data.classes)
+            probs = shown if shown.shape[1] > 1 else np.concatenate([1 - shown, shown], axis=1)
+            entry.update(classification_report(labels.astype(np.int64), np.nan_to_num(probs)))
         else:
-            x = group.tensors[f"x_{part}"][session.row, :n]  # (n, features)
-            pred = group.outputs(rows, x)[0, :, 0].cpu().numpy()
-            err = pred - labels
-            entry["mse"] = float(np.mean(err**2))
-            entry["mae"] = float(np.mean(np.abs(err)))
+            entry.update(regression_report(labels.astype(np.float64), np.nan_to_num(shown[:, 0])))
         out[name] = entry
     return out
