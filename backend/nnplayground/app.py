@@ -1,5 +1,6 @@
 """The web app: `create_app()` wires the engine, the routers and the static frontend together."""
 
+import asyncio
 import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,10 +12,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
-from .api import meta, sessions, ws
+from .api import insight, meta, runs, sessions, transfer, ws
 from .api.registry import SessionRegistry
 from .config import Settings
 from .engine import Engine, UnknownSession
+from .persistence import Persistence
+from .store import Store
 
 # backend/nnplayground/app.py -> the repository root holds frontend/ (an editable install).
 _REPO_FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
@@ -45,19 +48,21 @@ class BodySizeLimit:
     message sizes.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.overrides = overrides or {}  # path -> its own limit (uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.overrides.get(scope["path"], self.max_bytes)
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None:
             # The server already holds the body to the declared length, so trusting it is safe.
-            if length.isdigit() and int(length) > self.max_bytes:
-                await self._too_large(scope, receive, send)
+            if length.isdigit() and int(length) > limit:
+                await self._too_large(scope, receive, send, limit)
                 return
             await self.app(scope, receive, send)
             return
@@ -69,19 +74,42 @@ class BodySizeLimit:
                 await self.app(scope, _replay([message], receive), send)
                 return
             body += message.get("body", b"")
-            if len(body) > self.max_bytes:
-                await self._too_large(scope, receive, send)
+            if len(body) > limit:
+                await self._too_large(scope, receive, send, limit)
                 return
             if not message.get("more_body", False):
                 break
         replayed: Message = {"type": "http.request", "body": bytes(body), "more_body": False}
         await self.app(scope, _replay([replayed], receive), send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse(
-            {"detail": f"request body over the limit of {self.max_bytes} bytes"}, status_code=413
-        )
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = JSONResponse({"detail": f"request body over the limit of {limit} bytes"}, status_code=413)
         await response(scope, receive, send)
+
+
+class StreamActivity:
+    """Counts open session websockets in the registry: a watched session never expires as idle.
+
+    Pure ASGI around the whole connection, so the count drops however the socket ends.
+    """
+
+    PREFIX = "/ws/sessions/"
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        registry = getattr(scope["app"].state, "registry", None) if "app" in scope else None
+        path: str = scope.get("path", "")
+        if scope["type"] != "websocket" or registry is None or not path.startswith(self.PREFIX):
+            await self.app(scope, receive, send)
+            return
+        session_id = path[len(self.PREFIX):].split("/", 1)[0]
+        registry.stream_opened(session_id)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            registry.stream_closed(session_id)
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:
@@ -134,10 +162,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # One engine per process: it owns the device and every session (see DESIGN.md).
         engine = Engine(settings)
         engine.start()
-        app.state.engine = engine
-        app.state.registry = SessionRegistry()
         try:
-            yield
+            # The store holds every session between runs of the server: they come back paused.
+            store = await asyncio.to_thread(Store, settings.data_dir)
+            registry = SessionRegistry()
+            persistence = Persistence(settings, engine, registry, store)
+            app.state.engine, app.state.registry, app.state.persistence = engine, registry, persistence
+            await persistence.start()
+            try:
+                yield
+            finally:
+                await persistence.stop()  # saves every changed session while the engine still runs
         finally:
             engine.stop()
 
@@ -148,10 +183,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings  # set before start-up so tests can read it without a lifespan
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_message_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_message_bytes, overrides={transfer.IMPORT_PATH: settings.max_upload_bytes}
+    )
+    app.add_middleware(StreamActivity)
     app.add_exception_handler(UnknownSession, _unknown_session)
     app.include_router(meta.router)
+    app.include_router(transfer.router)  # before sessions: /api/sessions/import is not a session id
     app.include_router(sessions.router)
+    app.include_router(runs.router)
+    app.include_router(insight.router)
     app.include_router(ws.router)
     directory = frontend_dir(settings)
     app.include_router(_frontend_router(directory))

@@ -39,6 +39,20 @@ class Settings(BaseSettings):
     # A session nobody watches and nobody drives for this long pauses itself.
     idle_pause_seconds: float = Field(300.0, gt=0)
 
+    # Persistence (store.py): changed sessions are saved this often while the server runs, so a
+    # crash loses at most this much training; and on graceful shutdown.
+    autosave_seconds: float = Field(5.0, gt=0)
+    # A session with no REST call and no open websocket for this long is deleted (its final
+    # state stays in the run history for as long again).
+    session_ttl_seconds: float = Field(86_400.0, gt=0)
+    # Database plus checkpoint files. Over it, checkpoints are dropped, oldest first: past runs'
+    # weights, then the weights of the sessions idle longest (their configs stay).
+    max_storage_bytes: int = Field(1 << 30, ge=0)
+    # Largest body of POST /api/sessions/import (a pt or json export).
+    max_upload_bytes: int = Field(5_000_000, ge=1024)
+    # Past runs kept per session; the oldest go first.
+    max_runs_per_session: int = Field(50, ge=0)
+
     def limits(self) -> dict[str, int]:
         """The limits a client needs to build valid configs."""
         return {
@@ -49,5 +63,6 @@ class Settings(BaseSettings):
             "max_points": self.max_points,
             "max_epochs_per_train": self.max_epochs_per_train,
             "max_message_bytes": self.max_message_bytes,
+            "max_upload_bytes": self.max_upload_bytes,
             "max_grid_resolution": self.max_grid_resolution,
         }

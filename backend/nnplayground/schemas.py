@@ -417,4 +417,27 @@ class LRRangeTestCommand(LRRangeTestRequest):
     type: Literal["lr_range_test"]
 
 
-Command = PlayCommand | PauseCommand | StepCommand | ResetCommand | UpdateCommand | LRRangeTestCommand
+class WeightEdit(Spec):
+    """One link's new weight: from unit `from` of layer `layer`'s input to its unit `to` (None: the bias)."""
+
+    layer: int = Field(ge=0)
+    source: int | None = Field(None, alias="from", ge=0)
+    to: int = Field(ge=0)
+    value: float = Field(ge=-1e6, le=1e6)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class SetWeightCommand(WeightEdit):
+    type: Literal["set_weight"]
+
+
+class ViewsCommand(Spec):
+    type: Literal["views"]
+    neurons: bool = False
+
+
+Command = (
+    PlayCommand | PauseCommand | StepCommand | ResetCommand | UpdateCommand | LRRangeTestCommand
+    | SetWeightCommand | ViewsCommand
+)

@@ -8,6 +8,7 @@ from starlette.requests import HTTPConnection
 
 from ..config import Settings
 from ..engine import Engine
+from ..persistence import Persistence
 from .registry import SessionEntry, SessionRegistry
 
 
@@ -24,13 +25,28 @@ def get_registry(conn: HTTPConnection) -> SessionRegistry:
     return conn.app.state.registry
 
 
+def get_persistence(conn: HTTPConnection) -> Persistence:
+    return conn.app.state.persistence
+
+
 EngineDep = Annotated[Engine, Depends(get_engine)]
+PersistenceDep = Annotated[Persistence, Depends(get_persistence)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[SessionRegistry, Depends(get_registry)]
 
 # auto_error=False: we answer 401 ourselves, with the protocol's message; the scheme still
 # shows in the OpenAPI docs, so /docs can send the token.
 _bearer = HTTPBearer(auto_error=False, description="the token answered by POST /api/sessions")
+
+
+def bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    """The bearer token of a request, or a 401 in the protocol's words."""
+    if credentials is None or not credentials.credentials:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing token", headers={"WWW-Authenticate": "Bearer"})
+    return credentials.credentials
+
+
+TokenDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 class AuthError(Exception):
@@ -56,6 +72,7 @@ def authorize(registry: SessionRegistry, session_id: str, token: str | None) -> 
         raise AuthError(status.HTTP_404_NOT_FOUND, 4404, f"unknown session {session_id}")
     if not registry.token_matches(entry, token):
         raise AuthError(status.HTTP_403_FORBIDDEN, 4403, "wrong token")
+    registry.touch(session_id)  # only an authorised call keeps a session from expiring
     return entry
 
 

@@ -6,18 +6,23 @@ from fastapi import APIRouter
 
 from .. import __version__, catalog
 from ..schemas import SessionConfig
-from .deps import EngineDep, SettingsDep
+from .deps import EngineDep, PersistenceDep, SettingsDep
 
 router = APIRouter(prefix="/api", tags=["meta"])
 
 
 @router.get("/health")
-async def health(engine: EngineDep) -> dict[str, Any]:
+async def health(engine: EngineDep, settings: SettingsDep, persistence: PersistenceDep) -> dict[str, Any]:
+    """Liveness, plus storage use (database and checkpoints, as of the last autosave) and its bound."""
     return {
         "status": "ok",
         "device": engine.device_name,
         "sessions": len(engine.session_ids()),
         "version": __version__,
+        "storage_bytes": persistence.storage_bytes,
+        "max_storage_bytes": settings.max_storage_bytes,
+        "last_autosave": persistence.last_autosave,
+        "autosave_seconds": settings.autosave_seconds,
     }
 
 

@@ -24,7 +24,7 @@ from ..schemas import (
     TrainRequest,
 )
 from .configs import ConfigError, check_config, patched_config
-from .deps import EngineDep, RegistryDep, SessionDep, SettingsDep
+from .deps import EngineDep, PersistenceDep, RegistryDep, SessionDep, SettingsDep
 from .registry import RegistryFull
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -63,7 +63,7 @@ async def create_session(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, e.prefixed("body")) from None
     client = request.client.host if request.client else "unknown"
     try:
-        entry = registry.reserve(client, settings.max_sessions, settings.max_sessions_per_client)
+        entry, token = registry.reserve(client, settings.max_sessions, settings.max_sessions_per_client)
     except RegistryFull as e:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(e)) from None
     try:
@@ -74,7 +74,7 @@ async def create_session(
         registry.remove(entry.id)
         engine.delete_session(entry.id)
         raise
-    return SessionCreated(id=entry.id, token=entry.token, config=engine.config(entry.id), state=state)
+    return SessionCreated(id=entry.id, token=token, config=engine.config(entry.id), state=state)
 
 
 @router.get("/{session_id}", response_model=SessionOut)
@@ -87,6 +87,7 @@ async def update_session(
     session: SessionDep,
     engine: EngineDep,
     settings: SettingsDep,
+    persistence: PersistenceDep,
     patch: Annotated[dict[str, Any], Body(description="a partial config, merged into the current one")],
 ) -> SessionOut:
     """Change the config: rates apply live, anything else re-initialises the session."""
@@ -97,7 +98,8 @@ async def update_session(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, e.prefixed("body")) from None
     if config == current:
         return _out(engine, session.id)  # nothing to change: do not disturb the session
-    state = await asyncio.wrap_future(engine.configure(session.id, config))
+    # A change that re-initialises the session ends its run: that run goes to the history.
+    state = await persistence.change(session.id, lambda: engine.configure(session.id, config))
     return _out(engine, session.id, state)
 
 
@@ -138,9 +140,9 @@ async def step(session: SessionDep, engine: EngineDep) -> SessionOut:
 
 
 @router.post("/{session_id}/reset", response_model=SessionOut)
-async def reset(session: SessionDep, engine: EngineDep) -> SessionOut:
-    """New weights, epoch 0, same data."""
-    state = await asyncio.wrap_future(engine.reset(session.id))
+async def reset(session: SessionDep, engine: EngineDep, persistence: PersistenceDep) -> SessionOut:
+    """New weights, epoch 0, same data; the run it ends goes to the history."""
+    state = await persistence.change(session.id, lambda: engine.reset(session.id))
     return _out(engine, session.id, state)
 
 
@@ -185,8 +187,8 @@ async def dataset(session: SessionDep, engine: EngineDep) -> Any:
 
 
 @router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete_session(session: SessionDep, engine: EngineDep, registry: RegistryDep) -> Response:
-    """Delete the session; its websockets close with 4404."""
-    registry.remove(session.id)  # first, so no new call reaches a session on its way out
-    await asyncio.wrap_future(engine.delete_session(session.id))
+async def delete_session(session: SessionDep, persistence: PersistenceDep) -> Response:
+    """Delete the session and its stored data; its websockets close with 4404. What it trained
+    stays in its run history (GET /api/sessions/{id}/runs with the same token)."""
+    await persistence.end_session(session.id, "deleted")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -22,8 +22,10 @@ from ..schemas import (
     PauseCommand,
     PlayCommand,
     ResetCommand,
+    SetWeightCommand,
     StepCommand,
     UpdateCommand,
+    ViewsCommand,
 )
 from ..streaming import Subscriber
 from .configs import ConfigError, patched_config, validation_items
@@ -91,6 +93,16 @@ async def _run_command(
     match command:
         case LRRangeTestCommand():
             _start_lr_range_test(command, session_id, engine, subscriber)
+            return
+        case ViewsCommand(neurons=neurons):
+            fut = engine.set_views(session_id, subscriber, neurons)
+        case SetWeightCommand():
+            try:
+                await asyncio.wrap_future(
+                    engine.set_weight(session_id, command.layer, command.source, command.to, command.value)
+                )
+            except ValueError as e:
+                raise CommandError(str(e), []) from None
             return
         case PlayCommand():
             fut = engine.play(session_id)

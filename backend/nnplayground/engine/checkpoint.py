@@ -38,7 +38,10 @@ def checkpoint(session: Session) -> dict[str, Any]:
         "hyper": row.hyper,
         "counters": row.counters,
         "progress": {name: getattr(session, name) for name in _PROGRESS} | {"data_version": session.data.version},
-        "history": {"stride": h.stride, "epoch": list(h.epoch), **{n: list(getattr(h, n)) for n in History.SERIES}},
+        "history": {
+            "stride": h.stride, "epoch": list(h.epoch), "grad_norms": [list(g) for g in h.grad_norms],
+            **{n: list(getattr(h, n)) for n in History.SERIES},
+        },
     }
 
 
@@ -63,6 +66,7 @@ def restore(session_id: str, ckpt: dict[str, Any]) -> tuple[Session, dict[str, t
     session.history = History(
         stride=int(hist.get("stride", 1)),
         epoch=[int(e) for e in hist.get("epoch", [])],
+        grad_norms=[[float(v) for v in g] for g in hist.get("grad_norms", [])],
         **{n: [float(v) for v in hist.get(n, [])] for n in History.SERIES},
     )
     return session, dict(ckpt["model"]), dict(ckpt.get("optimizer", {}))

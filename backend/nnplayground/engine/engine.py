@@ -9,6 +9,7 @@ Public interface (thread-safe; the API calls it from the event loop):
 """
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -26,7 +27,7 @@ from .group import PARTS, Group, GroupKey, RowData
 from .module import LearningRateFinder
 from .publisher import FrameJob, FrameMeta, FramePublisher
 from .session import LIVE_FIELDS, REGROUP_FIELDS, Session, SessionData, changed_paths, hyper_values
-from .views import DecisionGrid, grid_json, metrics_json
+from .views import DecisionGrid, diagnostics_json, grid_json, metrics_json
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -307,6 +308,14 @@ class Engine:
 
         return self._submit(run)
 
+    def diagnostics(self, session_id: str) -> "Future[dict[str, Any]]":
+        def run() -> dict[str, Any]:
+            s = self._get(session_id)
+            assert s.group is not None
+            return diagnostics_json(s.group, s)
+
+        return self._submit(run)
+
     def metrics(self, session_id: str) -> "Future[dict[str, Any]]":
         def run() -> dict[str, Any]:
             s = self._get(session_id)
@@ -328,11 +337,49 @@ class Engine:
 
         return self._submit(run)
 
+    def set_views(self, session_id: str, watcher: Watcher, neurons: bool) -> "Future[None]":
+        """Neuron maps in the frames while any watcher of the session wants them."""
+
+        def run() -> None:
+            session = self._touch(session_id)
+            if neurons:
+                session.neuron_watchers.add(id(watcher))
+            else:
+                session.neuron_watchers.discard(id(watcher))
+
+        return self._submit(run)
+
+    def set_weight(self, session_id: str, layer: int, source: int | None, target: int, value: float) -> "Future[None]":
+        """Set one link's weight (or, with source None, unit target's bias), live."""
+
+        def run() -> None:
+            session = self._touch(session_id)
+            group = session.group
+            assert group is not None
+            name = f"W{layer}" if source is not None else f"b{layer}"
+            if name not in group.shapes:
+                raise ValueError(f"layer must be 0 to {group.net.layers[-1].index} (got {layer})")
+            fan_in, fan_out = group.shapes[f"W{layer}"]
+            if not 0 <= target < fan_out:
+                raise ValueError(f"to must be 0 to {fan_out - 1} for layer {layer} (got {target})")
+            if source is not None and not 0 <= source < fan_in:
+                raise ValueError(f"from must be 0 to {fan_in - 1} for layer {layer} (got {source})")
+            if not math.isfinite(value):
+                raise ValueError("value must be a finite number")
+            with torch.no_grad():
+                if source is None:
+                    group.tensors[name][session.row, 0, target] = value
+                else:
+                    group.tensors[name][session.row, source, target] = value
+
+        return self._submit(run)
+
     def unwatch(self, session_id: str, watcher: Watcher) -> "Future[None]":
         def run() -> None:
             session = self._sessions.get(session_id)
             if session is not None and watcher in session.watchers:
                 session.watchers.remove(watcher)
+                session.neuron_watchers.discard(id(watcher))
                 session.last_activity = time.monotonic()
 
         return self._submit(run)
@@ -475,7 +522,9 @@ class Engine:
         for i, r in enumerate(rows.tolist()):
             s = group.sessions[r]
             s.epoch, s.step = epochs[i], steps[i]
-            values = {name: column[i] for name, column in columns.items()}
+            values: dict[str, Any] = {name: column[i] for name, column in columns.items()}
+            if len(group.last_grad_norms) > r:
+                values["grad_norms"] = group.last_grad_norms[r].tolist()
             if not len(s.data.labels["val"]):
                 values["val_loss"] = values["val_accuracy"] = None
             reason = s.record_epoch(values)
@@ -551,5 +600,6 @@ class Engine:
             job.sessions.append(FrameMeta(
                 header, history, s.data.labels if classification else {}, s.data.classes,
                 (0.0, 1.0) if classification else (-1.0, 1.0), list(s.watchers), s, s.view_version, s.changes,
+                bool(s.neuron_watchers),
             ))
         return job

@@ -89,6 +89,7 @@ class Group:
         self.schedules = ScheduleTable(0)
         self._arange = torch.arange(key.batch_cap, device=device)  # (batch_cap,)
         self.noise_like = torch.randn_like  # tests swap in a recorder, like net.dropout_masks
+        self.last_grad_norms = np.zeros((0, len(self.net.layers)))  # at the last epoch-ending step
 
     @property
     def manual_backward(self) -> bool:
@@ -271,6 +272,8 @@ class Group:
             total = self.net.per_session_loss(z, yb, mask, count).sum() + self._penalty(params, k)
             grad_list = list(torch.autograd.grad(total, list(params.values()), materialize_grads=True))
         with torch.no_grad():
+            if (h["steps_in_epoch"][:k] + 1 >= h["epoch_len"][:k]).any():
+                self.last_grad_norms = self._layer_norms(grad_list, k)  # raw, before clipping
             if h["clip_on"][:k].any():
                 self._clip(grad_list, k)
             hyper = {n: t[n][:k] for n in self.hyper_names}
@@ -318,6 +321,14 @@ class Group:
         if self.host["l2_on"][:k].any():
             total = total + sum((l2 * 0.5 * (w * w).sum(dim=(1, 2))).sum() for w in weights)
         return total
+
+    def _layer_norms(self, grads: list[torch.Tensor], k: int) -> np.ndarray:
+        """(k, layers) gradient norm of each layer's weights and bias, for the diagnostics."""
+        squares = torch.zeros(k, len(self.net.layers), device=self.device)
+        for name, g in zip(self.param_names, grads, strict=True):
+            if name[0] in "Wb":
+                squares[:, int(name[1:])] += (g * g).sum(dim=tuple(range(1, g.dim())))
+        return squares.sqrt().cpu().numpy()
 
     def _clip(self, grads: list[torch.Tensor], k: int) -> None:
         """Per-session clipping as torch.nn.utils does: by total norm, then by value (inf = off)."""

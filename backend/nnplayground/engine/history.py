@@ -18,6 +18,7 @@ class History:
     test_accuracy: list[float] = field(default_factory=list)
     validation_loss: list[float] = field(default_factory=list)
     validation_accuracy: list[float] = field(default_factory=list)
+    grad_norms: list[list[float]] = field(default_factory=list)  # per epoch, one norm per layer
 
     SERIES = ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "validation_loss", "validation_accuracy")
     _KEYS = {"validation_loss": "val_loss", "validation_accuracy": "val_accuracy"}
@@ -30,10 +31,11 @@ class History:
         for name in self.SERIES:
             value = values.get(self._KEYS.get(name, name))
             getattr(self, name).append(0.0 if value is None else value)
+        self.grad_norms.append(list(values.get("grad_norms") or []))  # type: ignore[arg-type]
         if len(self.epoch) > MAX_POINTS:
             self.stride *= 2
             keep = [i for i, e in enumerate(self.epoch) if e % self.stride == 0]
-            for name in ("epoch", *self.SERIES):
+            for name in ("epoch", "grad_norms", *self.SERIES):
                 values_ = getattr(self, name)
                 setattr(self, name, [values_[i] for i in keep])
 

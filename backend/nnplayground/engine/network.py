@@ -162,8 +162,12 @@ class BatchedNetwork:
     def forward(
         self, p: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x: torch.Tensor, train: bool = False,
         mask: torch.Tensor | None = None, count: torch.Tensor | None = None,
+        hidden: list[torch.Tensor] | None = None,
     ) -> torch.Tensor:
-        """x (sessions, points, features) -> logits (sessions, points, n_out); autograd-friendly."""
+        """x (sessions, points, features) -> logits (sessions, points, n_out); autograd-friendly.
+
+        `hidden`, when given, collects every hidden layer's output (sessions, points, units).
+        """
         h = x
         for lp, act in zip(self.layers, self.acts, strict=True):
             i = lp.index
@@ -182,6 +186,8 @@ class BatchedNetwork:
                 h = self._batch_norm(h, i, p, buffers, train, mask, count)
             if train and lp.dropout > 0:
                 h = h * self.dropout_masks(tuple(h.shape), lp.dropout, h.device)
+            if hidden is not None:
+                hidden.append(h)
         raise AssertionError("the output layer returns")
 
     @torch.no_grad()

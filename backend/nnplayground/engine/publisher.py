@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .engine import Watcher
 
 PARTS = (("train", "train"), ("val", "validation"), ("test", "test"))
+NEURON_RESOLUTION = 20
 
 
 @dataclass
@@ -39,6 +40,7 @@ class FrameMeta:
     session: Any  # the Session: its view_version is read, its `shown` count written
     view_version: int
     changes: int  # the session's change count when this frame was drawn
+    neurons: bool = False  # a watcher asked for neuron maps
 
 
 @dataclass
@@ -116,6 +118,14 @@ class FramePublisher:
         out = job.net.loss.output(job.net.forward(job.params, job.params, x))  # (rows, points, out)
         out = torch.nan_to_num(out, nan=0.0, posinf=1e6, neginf=-1e6).transpose(1, 2)
         values = out.reshape(len(job.sessions), -1, res, res).cpu().numpy()  # (rows, channels, res, res)
+        maps = self._neuron_maps(job) if any(m.neurons for m in job.sessions) else None
+        weights = [job.params[n].reshape(len(job.sessions), -1) for n in job.net.param_names if n[0] in "Wb"]
+        flat = torch.cat(weights, dim=1).cpu().numpy().astype(np.float32)  # (rows, all weights)
+        layout, offset = [], 0
+        for name in (n for n in job.net.param_names if n[0] in "Wb"):
+            shape = list(job.params[name].shape[1:])
+            layout.append({"name": name, "shape": shape, "offset": offset})
+            offset += int(np.prod(shape))
         predicted = {}
         if any(m.classes for m in job.sessions):
             for part, _ in PARTS:
@@ -132,8 +142,28 @@ class FramePublisher:
                 "resolution": res, "extent": [-EXTENT, EXTENT], "value_range": [lo, hi], "classes": meta.classes,
             }
             header["confusion"] = self._confusions(meta, predicted, i) if meta.classes else None
-            frames.append(encode_frame(Frame(header, {"grid": grid_u8, "history": meta.history})))
+            header["weights"] = {"layers": layout}
+            arrays = {"grid": grid_u8, "history": meta.history, "weights": flat[i]}
+            if maps is not None and meta.neurons:
+                units, scale, q = maps
+                header["neurons"] = {"resolution": NEURON_RESOLUTION, "layers": units, "scale": scale[i].tolist()}
+                arrays["neurons"] = q[i]
+            frames.append(encode_frame(Frame(header, arrays)))
         return frames
+
+    def _neuron_maps(self, job: FrameJob) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """Every hidden unit's output over a coarse grid: units per layer, scale (rows, units), uint8 maps."""
+        res = NEURON_RESOLUTION
+        x = self.grid.inputs(job.net.key.features, res).expand(len(job.sessions), -1, -1)
+        hidden: list[torch.Tensor] = []
+        job.net.forward(job.params, job.params, x, hidden=hidden)
+        units = [h.shape[2] for h in hidden]
+        if not hidden:
+            return units, np.zeros((len(job.sessions), 0)), np.zeros((len(job.sessions), 0, res, res), np.uint8)
+        h = torch.nan_to_num(torch.cat(hidden, dim=2)).transpose(1, 2)  # (rows, units, points)
+        scale = h.abs().amax(dim=2).clamp(min=1e-6)  # (rows, units)
+        q = torch.round((h / scale[:, :, None] + 1) / 2 * 255).clamp(0, 255).to(torch.uint8)
+        return units, scale.cpu().numpy(), q.reshape(len(job.sessions), -1, res, res).cpu().numpy()
 
     @staticmethod
     def _confusions(meta: FrameMeta, predicted: dict[str, np.ndarray], i: int) -> dict[str, Any]:

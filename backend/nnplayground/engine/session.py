@@ -140,6 +140,7 @@ class Session:
     stop_reason: str | None = None
     history: History = field(default_factory=History)
     watchers: list["Watcher"] = field(default_factory=list)
+    neuron_watchers: set[int] = field(default_factory=set)  # ids of watchers that asked for neuron maps
     train_waiters: list[tuple[int, "Future[SessionState]"]] = field(default_factory=list)
     last_activity: float = field(default_factory=time.monotonic)
     # Changes counted by the worker; `shown` is the count the last published frame reflects

@@ -82,3 +82,37 @@ def metrics_json(group: Group, session: "Session") -> dict[str, Any]:
             entry.update(regression_report(labels.astype(np.float64), np.nan_to_num(shown[:, 0])))
         out[name] = entry
     return out
+
+
+RELU_LIKE = ("relu", "leaky_relu", "prelu", "elu", "selu", "softplus", "swish", "gelu")
+
+
+def _histogram(values: torch.Tensor) -> dict[str, list[float]]:
+    v = values.detach().flatten().cpu().numpy().astype(np.float64)
+    v = v[np.isfinite(v)]
+    counts, edges = np.histogram(v, bins=20) if v.size else (np.zeros(20, int), np.linspace(-1, 1, 21))
+    return {"counts": counts.tolist(), "edges": edges.round(6).tolist()}
+
+
+def diagnostics_json(group: Group, session: "Session") -> dict[str, Any]:
+    """Gradient norms over time, dead units, weight and activation histograms per layer."""
+    n = len(session.data.labels["train"])
+    x = group.tensors["x_train"][session.row : session.row + 1, :n]  # (1, n, features)
+    params = {name: group.tensors[name][session.row : session.row + 1] for name in group.shapes}
+    hidden: list[torch.Tensor] = []
+    with torch.no_grad():
+        group.net.forward(params, params, x, hidden=hidden)
+    acts = session.config.network.activations
+    dead = [
+        float((h[0].amax(dim=0) <= 0).float().mean()) if act in RELU_LIKE else None
+        for h, act in zip(hidden, acts, strict=True)
+    ]
+    h = session.history
+    layers = len(group.net.layers)
+    norms = [[g[i] if i < len(g) else 0.0 for g in h.grad_norms] for i in range(layers)]
+    return {
+        "grad_norms": {"epoch": list(h.epoch), "layers": norms},
+        "dead_units": dead,
+        "weights": [{"layer": i, **_histogram(params[f"W{i}"])} for i in range(layers)],
+        "activations": [{"layer": i, **_histogram(a)} for i, a in enumerate(hidden)],
+    }
