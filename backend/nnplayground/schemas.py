@@ -16,6 +16,14 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class PlaneSpec(Spec):
+    """How data of more than two columns is drawn: two of its columns, or its first two principal components."""
+
+    mode: Literal["features", "pca"] = "features"
+    x: int = Field(0, ge=0, le=19, description="column on the horizontal axis (features mode)")
+    y: int = Field(1, ge=0, le=19, description="column on the vertical axis (features mode)")
+
+
 class DataSpec(Spec):
     dataset: str = "circle"
     noise: float = Field(0.0, ge=0, le=50, description="label/position noise, in percent")
@@ -25,7 +33,9 @@ class DataSpec(Spec):
     validation_ratio: float = Field(
         0.0, ge=0, le=0.5, description="share held out for validation (0 = off; 0.2 with train 0.6 is usual)"
     )
-    classes: int = Field(2, ge=2, le=6, description="classes, for data sets that offer more than two")
+    classes: int = Field(2, ge=2, le=10, description="classes, for data sets that offer more than two")
+    standardize: bool = Field(True, description="tables and your own data: scale each column to mean 0, std 1")
+    plane: PlaneSpec = Field(default_factory=PlaneSpec)
 
     @model_validator(mode="after")
     def _consistent(self) -> "DataSpec":
@@ -37,12 +47,16 @@ class DataSpec(Spec):
         ds = catalog.DATASETS[self.dataset]
         if self.classes > ds.max_classes:
             raise ValueError(f"dataset {ds.name!r} has at most {ds.max_classes} classes (got {self.classes})")
+        if self.plane.x == self.plane.y:
+            raise ValueError("plane.x and plane.y must be different columns")
         return self
 
     @property
     def num_classes(self) -> int:
         """Classes the data set actually has (0 for regression)."""
         ds = catalog.DATASETS[self.dataset]
+        if self.dataset == "custom":
+            return self.classes  # set from the user's data; the config's problem decides if it counts
         return 0 if ds.problem == "regression" else max(ds.classes, self.classes if ds.max_classes > 2 else 2)
 
     @field_validator("dataset")
@@ -227,7 +241,7 @@ class SessionConfig(Spec):
     @model_validator(mode="after")
     def _consistent(self) -> "SessionConfig":
         ds = catalog.DATASETS[self.data.dataset]
-        if ds.problem != self.problem:
+        if ds.problem != self.problem and ds.name != "custom":  # your own data may be either
             names = [d.name for d in catalog.DATASETS.values() if d.problem == self.problem]
             raise ValueError(
                 f"dataset {ds.name!r} is for {ds.problem}; for {self.problem} choose one of {names}"
@@ -247,7 +261,7 @@ class SessionConfig(Spec):
 
     @property
     def num_classes(self) -> int:
-        return self.data.num_classes
+        return 0 if self.problem == "regression" else self.data.num_classes
 
     @property
     def loss(self) -> str:

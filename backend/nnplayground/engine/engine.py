@@ -600,6 +600,6 @@ class Engine:
             job.sessions.append(FrameMeta(
                 header, history, s.data.labels if classification else {}, s.data.classes,
                 (0.0, 1.0) if classification else (-1.0, 1.0), list(s.watchers), s, s.view_version, s.changes,
-                bool(s.neuron_watchers),
+                bool(s.neuron_watchers), s.data,
             ))
         return job

@@ -41,6 +41,7 @@ class FrameMeta:
     view_version: int
     changes: int  # the session's change count when this frame was drawn
     neurons: bool = False  # a watcher asked for neuron maps
+    data: Any = None  # the SessionData: its own plane (extent, projection) when not the standard one
 
 
 @dataclass
@@ -113,8 +114,7 @@ class FramePublisher:
     @torch.no_grad()
     def build(self, job: FrameJob) -> list[bytes]:
         res = self.resolution
-        features = job.net.key.features
-        x = self.grid.inputs(features, res).expand(len(job.sessions), -1, -1)  # (rows, points, features)
+        x = self._plane_inputs(job, res)  # (rows, points, features)
         out = job.net.loss.output(job.net.forward(job.params, job.params, x))  # (rows, points, out)
         out = torch.nan_to_num(out, nan=0.0, posinf=1e6, neginf=-1e6).transpose(1, 2)
         values = out.reshape(len(job.sessions), -1, res, res).cpu().numpy()  # (rows, channels, res, res)
@@ -138,8 +138,9 @@ class FramePublisher:
             channels = values[i] if values.shape[1] > 1 else values[i, 0]
             grid_u8 = np.rint(np.clip((channels - lo) / (hi - lo), 0.0, 1.0) * 255).astype(np.uint8)
             header = dict(meta.header)
+            extent = meta.data.extent if meta.data is not None else EXTENT
             header["grid"] = {
-                "resolution": res, "extent": [-EXTENT, EXTENT], "value_range": [lo, hi], "classes": meta.classes,
+                "resolution": res, "extent": [-extent, extent], "value_range": [lo, hi], "classes": meta.classes,
             }
             header["confusion"] = self._confusions(meta, predicted, i) if meta.classes else None
             header["weights"] = {"layers": layout}
@@ -154,7 +155,7 @@ class FramePublisher:
     def _neuron_maps(self, job: FrameJob) -> tuple[list[int], np.ndarray, np.ndarray]:
         """Every hidden unit's output over a coarse grid: units per layer, scale (rows, units), uint8 maps."""
         res = NEURON_RESOLUTION
-        x = self.grid.inputs(job.net.key.features, res).expand(len(job.sessions), -1, -1)
+        x = self._plane_inputs(job, res)
         hidden: list[torch.Tensor] = []
         job.net.forward(job.params, job.params, x, hidden=hidden)
         units = [h.shape[2] for h in hidden]
@@ -164,6 +165,13 @@ class FramePublisher:
         scale = h.abs().amax(dim=2).clamp(min=1e-6)  # (rows, units)
         q = torch.round((h / scale[:, :, None] + 1) / 2 * 255).clamp(0, 255).to(torch.uint8)
         return units, scale.cpu().numpy(), q.reshape(len(job.sessions), -1, res, res).cpu().numpy()
+
+    def _plane_inputs(self, job: FrameJob, res: int) -> torch.Tensor:
+        """(rows, res², inputs): the shared standard grid, or each session's own plane."""
+        features = job.net.key.features
+        if all(m.data is None or m.data.standard_plane for m in job.sessions):
+            return self.grid.inputs(features, res).expand(len(job.sessions), -1, -1)
+        return torch.stack([m.data.grid_inputs(features, res, self.grid.device) for m in job.sessions])
 
     @staticmethod
     def _confusions(meta: FrameMeta, predicted: dict[str, np.ndarray], i: int) -> dict[str, Any]:

@@ -6,11 +6,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import torch
 
-from ..data import feature_matrix, generate, split3
 from ..schemas import ScheduleSpec, SessionConfig, SessionState, StopSpec
+from .dataset import SessionData
 from .group import PARTS, GroupKey, RowData, batch_cap
 from .history import History
 from .network import initial_state, parameter_shapes
@@ -33,51 +32,6 @@ LIVE_FIELDS = {
 EXPLODED_LOSS = 1e6
 # Changes that keep the weights but may move the session to another group.
 REGROUP_FIELDS = {("training", "batch_mode"), ("training", "batch_size"), ("network", "dropout")}
-
-
-@dataclass
-class SessionData:
-    """The generated points of a session, split into train, validation and test."""
-
-    points: dict[str, np.ndarray]  # part -> (n, 2)
-    labels: dict[str, np.ndarray]  # part -> (n,) class index or value
-    classes: int  # 0 for regression
-    version: int
-
-    @classmethod
-    def build(cls, config: SessionConfig, version: int) -> "SessionData":
-        d = config.data
-        points, labels = generate(d.dataset, d.num_points, d.noise, d.seed, d.classes)
-        parts = split3(points, labels, d.train_ratio, d.validation_ratio)
-        return cls(
-            points={name: part[0] for name, part in zip(PARTS, parts, strict=True)},
-            labels={name: part[1] for name, part in zip(PARTS, parts, strict=True)},
-            classes=config.num_classes,
-            version=version,
-        )
-
-    @property
-    def n_train(self) -> int:
-        return len(self.labels["train"])
-
-    def targets(self, part: str, loss: str) -> torch.Tensor:
-        """Training targets: one-hot (n, classes) for cce, else (n, 1)."""
-        y = torch.from_numpy(self.labels[part]).float()
-        if loss == "cce":
-            return torch.nn.functional.one_hot(y.long(), self.classes).float()
-        return y[:, None]
-
-    def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "dataset", "version": self.version, "classes": self.classes}
-        for part, name in (("train", "train"), ("val", "validation"), ("test", "test")):
-            if part == "val" and not len(self.labels[part]):
-                continue
-            labels = self.labels[part]
-            out[name] = {
-                "x": self.points[part].round(4).tolist(),
-                "y": labels.astype(int).tolist() if self.classes else labels.round(4).tolist(),
-            }
-        return out
 
 
 def hyper_values(config: SessionConfig) -> dict[str, float]:
@@ -169,7 +123,7 @@ class Session:
     def key(self) -> GroupKey:
         c = self.config
         return GroupKey(
-            features=tuple(c.features),
+            features=self.data.feature_names(c.features),
             widths=tuple(c.network.hidden_layers),
             activations=tuple(c.network.activations),
             n_out=self.data.classes if c.loss == "cce" else 1,
@@ -196,7 +150,7 @@ class Session:
         batch = self.config.training.effective_batch(n["train"])
         data = {}
         for part in PARTS:
-            data[f"x_{part}"] = torch.from_numpy(feature_matrix(self.data.points[part], feats).reshape(-1, len(feats)))
+            data[f"x_{part}"] = self.data.network_inputs(part, feats)
             data[f"y_{part}"] = self.data.targets(part, key.loss)
         return RowData(
             params=params,

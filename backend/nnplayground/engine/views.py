@@ -30,16 +30,6 @@ class DecisionGrid:
             self._cache[key] = torch.from_numpy(feature_matrix(points, list(features))).to(self.device)
         return self._cache[key]
 
-    def values(self, group: Group, rows: np.ndarray, resolution: int) -> np.ndarray:
-        """(rows, channels, resolution, resolution) float32 of shown values, NaN replaced so none is streamed.
-
-        One channel: probability of class 1 (two classes) or the prediction; K channels: the
-        probability of each of K > 2 classes.
-        """
-        out = group.outputs(rows, self.inputs(group.key.features, resolution))  # (rows, points, out)
-        out = torch.nan_to_num(out, nan=0.0, posinf=1e6, neginf=-1e6).transpose(1, 2)
-        return out.reshape(len(rows), -1, resolution, resolution).cpu().numpy()
-
 
 def confusion(labels: np.ndarray, predicted: np.ndarray, classes: int) -> list[list[int]]:
     """matrix[true][predicted] counts."""
@@ -48,8 +38,15 @@ def confusion(labels: np.ndarray, predicted: np.ndarray, classes: int) -> list[l
 
 def grid_json(group: Group, session: "Session", grid: DecisionGrid, resolution: int) -> dict[str, Any]:
     """The grid as JSON numbers for scripts: values[r][c] at (x[c], y[r]); per class for K > 2."""
-    values = grid.values(group, np.array([session.row]), resolution)[0]  # (channels, res, res)
-    axis = np.linspace(-EXTENT, EXTENT, resolution)
+    features = group.key.features
+    data = session.data
+    if data.standard_plane:
+        x = grid.inputs(features, resolution)
+    else:
+        x = data.grid_inputs(features, resolution, grid.device)
+    out_t = group.outputs(np.array([session.row]), x)  # (1, points, channels)
+    values = torch.nan_to_num(out_t[0].T, nan=0.0).reshape(-1, resolution, resolution).cpu().numpy()
+    axis = np.linspace(-data.extent, data.extent, resolution)
     out: dict[str, Any] = {"resolution": resolution, "x": axis.round(6).tolist(), "y": axis.round(6).tolist()}
     if values.shape[0] > 1:
         out["classes"] = values.shape[0]
