@@ -12,10 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
-from .api import insight, meta, runs, sessions, transfer, ws
+from .api import data, insight, meta, runs, sessions, transfer, ws
 from .api.registry import SessionRegistry
 from .config import Settings
-from .engine import Engine, UnknownSession
+from .engine import Engine, Refused, UnknownSession
 from .persistence import Persistence
 from .store import Store
 
@@ -153,6 +153,11 @@ async def _unknown_session(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": f"unknown session {session_id}"}, status_code=404)
 
 
+async def _refused(request: Request, exc: Exception) -> JSONResponse:
+    # The engine could not carry out a valid-looking request (a bad index, data it cannot take).
+    return JSONResponse({"detail": [{"loc": ["body"], "msg": str(exc), "type": "refused"}]}, status_code=422)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app for `settings` (default: from NNPG_* environment variables)."""
     settings = settings or Settings()
@@ -188,11 +193,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(StreamActivity)
     app.add_exception_handler(UnknownSession, _unknown_session)
+    app.add_exception_handler(Refused, _refused)
     app.include_router(meta.router)
     app.include_router(transfer.router)  # before sessions: /api/sessions/import is not a session id
     app.include_router(sessions.router)
     app.include_router(runs.router)
     app.include_router(insight.router)
+    app.include_router(data.router)
     app.include_router(ws.router)
     directory = frontend_dir(settings)
     app.include_router(_frontend_router(directory))

@@ -24,6 +24,7 @@ class DatasetChoice(Choice):
     problem: Problem = "classification"
     classes: int = 2  # 0 for regression
     max_classes: int = 2  # > classes when `data.classes` may ask for more
+    columns: int = 2  # inputs: 2 for the plane's data sets; tables have more (drawn on a plane)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,32 @@ DATASETS: dict[str, DatasetChoice] = {
         DatasetChoice(
             "multi-gauss", "Multi Gaussian", "a sum of Gaussian bumps", problem="regression", classes=0
         ),
+        DatasetChoice("moons", "Moons", "two interleaving half circles; noise moves the points"),
+        DatasetChoice(
+            "checkerboard", "Checkerboard", "a 4 × 4 board, class by square colour; noise flips labels near edges"
+        ),
+        DatasetChoice(
+            "rings", "Rings", "concentric rings, one per class (at least 3); noise moves the points",
+            classes=3, max_classes=6,
+        ),
+        DatasetChoice(
+            "sine", "Sine", "a wave along X₁ fading towards the top and bottom: sin(X₁)·cos(X₂/4)",
+            problem="regression", classes=0,
+        ),
+        DatasetChoice(
+            "ripple", "Ripple", "circular ripples around the centre: cos(√(X₁² + X₂²))",
+            problem="regression", classes=0,
+        ),
+        DatasetChoice(
+            "iris", "Iris", "Fisher's iris: 150 flowers, 4 measurements in cm, 3 species", classes=3, columns=4,
+        ),
+        DatasetChoice(
+            "pass_fail", "Pass or fail", "classes attended and hours of study per week → pass or fail", columns=2,
+        ),
+        DatasetChoice(
+            "custom", "Your data", "points you drew or a CSV you uploaded (set by the server)", max_classes=10,
+            columns=0,
+        ),
     ]
 }
 
@@ -57,6 +84,8 @@ FEATURES: dict[str, Choice] = {
         Choice("x1x2", "X₁X₂"),
         Choice("sin_x1", "sin(X₁)"),
         Choice("sin_x2", "sin(X₂)"),
+        Choice("cos_x1", "cos(X₁)"),
+        Choice("cos_x2", "cos(X₂)"),
     ]
 }
 

@@ -446,6 +446,19 @@ class SetWeightCommand(WeightEdit):
     type: Literal["set_weight"]
 
 
+class AddPointCommand(Spec):
+    type: Literal["add_point"]
+    x: float = Field(ge=-1e6, le=1e6)
+    y: float = Field(ge=-1e6, le=1e6)
+    label: float = Field(ge=-1e6, le=1e6)
+
+
+class RemovePointCommand(Spec):
+    type: Literal["remove_point"]
+    x: float = Field(ge=-1e6, le=1e6)
+    y: float = Field(ge=-1e6, le=1e6)
+
+
 class ViewsCommand(Spec):
     type: Literal["views"]
     neurons: bool = False
@@ -453,5 +466,5 @@ class ViewsCommand(Spec):
 
 Command = (
     PlayCommand | PauseCommand | StepCommand | ResetCommand | UpdateCommand | LRRangeTestCommand
-    | SetWeightCommand | ViewsCommand
+    | SetWeightCommand | ViewsCommand | AddPointCommand | RemovePointCommand
 )

@@ -335,7 +335,7 @@ def test_every_session_route_needs_the_token(client, new_session, method, tail, 
 # ---- validation ---------------------------------------------------------------------------------
 
 INVALID = [
-    ({"data": {"dataset": "moons"}}, ["body", "data", "dataset"], "moons"),
+    ({"data": {"dataset": "no-such-set"}}, ["body", "data", "dataset"], "no-such-set"),
     ({"data": {"noise": 51}}, ["body", "data", "noise"], "50"),
     ({"network": {"hidden_layers": [2] * 7}}, ["body", "network", "hidden_layers"], "6"),
     ({"network": {"hidden_layers": [4, 9]}}, ["body", "network", "hidden_layers", 1], "8"),

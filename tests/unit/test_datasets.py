@@ -4,15 +4,20 @@ import numpy as np
 import pytest
 
 from nnplayground import catalog
-from nnplayground.data import GENERATORS, MULTI_CLASS, generate, split, split3
+from nnplayground.data import GENERATORS, MULTI_CLASS, TABLES, generate, split, split3
 
-ALL = list(catalog.DATASETS)
-CLASSIFY = [n for n, d in catalog.DATASETS.items() if d.problem == "classification"]
-REGRESS = [n for n, d in catalog.DATASETS.items() if d.problem == "regression"]
+# The generated (2-D) data sets; tables and the user's own data have no generator.
+ALL = [n for n in catalog.DATASETS if n in GENERATORS]
+CLASSIFY = [n for n in ALL if catalog.DATASETS[n].problem == "classification"]
+REGRESS = [n for n in ALL if catalog.DATASETS[n].problem == "regression"]
+BINARY = [n for n in CLASSIFY if catalog.DATASETS[n].classes == 2]  # two classes unless asked for more
+NEW = ["moons", "checkerboard", "rings", "sine", "ripple"]
 
 
 def test_generators_match_catalog():
-    assert set(GENERATORS) == set(catalog.DATASETS)
+    assert set(GENERATORS) <= set(catalog.DATASETS)
+    assert set(catalog.DATASETS) - set(GENERATORS) <= set(TABLES) | {"custom"}
+    assert set(NEW) <= set(ALL)
 
 
 def test_problem_lists_are_not_empty():
@@ -37,7 +42,7 @@ def test_points_within_extent(name, noise):
     assert points.min() >= -6.0 and points.max() <= 6.0
 
 
-@pytest.mark.parametrize("name", CLASSIFY)
+@pytest.mark.parametrize("name", BINARY)
 def test_classification_noise_free_labels_are_binary_and_balanced(name):
     _, labels = generate(name, 1000, 0, seed=2)
     assert set(np.unique(labels).tolist()) == {0.0, 1.0}
@@ -47,7 +52,7 @@ def test_classification_noise_free_labels_are_binary_and_balanced(name):
         assert int(labels.sum()) == 500  # TF makes n/2 points of each class
 
 
-@pytest.mark.parametrize("name", CLASSIFY)
+@pytest.mark.parametrize("name", BINARY)
 def test_classification_noisy_labels_keep_both_classes(name):
     _, labels = generate(name, 1000, 50, seed=2)
     assert set(np.unique(labels).tolist()) == {0.0, 1.0}
@@ -55,7 +60,7 @@ def test_classification_noisy_labels_keep_both_classes(name):
     assert 0.25 < labels.mean() < 0.75
 
 
-@pytest.mark.parametrize("name", ["gauss", "spiral"])
+@pytest.mark.parametrize("name", ["gauss", "spiral", "moons"])
 def test_position_noise_keeps_exact_halves(name):
     _, labels = generate(name, 501, 50, seed=0)
     assert int(labels.sum()) == 251  # odd n: class 1 gets the extra point
@@ -91,7 +96,7 @@ def test_noise_changes_data(name):
     assert not (np.array_equal(p0, p1) and np.array_equal(y0, y1))
 
 
-@pytest.mark.parametrize("name", ["circle", "xor", "plane", "multi-gauss"])
+@pytest.mark.parametrize("name", ["circle", "xor", "plane", "multi-gauss", "checkerboard", "sine", "ripple"])
 def test_label_noise_keeps_points_and_changes_labels(name):
     # As in TF, noise here is applied where the label is read, not to the point.
     p0, y0 = generate(name, 500, 0, seed=7)
@@ -100,7 +105,7 @@ def test_label_noise_keeps_points_and_changes_labels(name):
     assert not np.array_equal(y0, y1)
 
 
-@pytest.mark.parametrize("name", ["gauss", "spiral"])
+@pytest.mark.parametrize("name", ["gauss", "spiral", "moons", "rings"])
 def test_position_noise_moves_points(name):
     p0, _ = generate(name, 500, 0, seed=7)
     p1, _ = generate(name, 500, 50, seed=7)
@@ -173,7 +178,7 @@ def test_multi_gauss_noise_free_peaks_and_zero_between():
 
 def test_unknown_dataset_raises():
     with pytest.raises(ValueError, match="unknown dataset"):
-        generate("moons", 10, 0, seed=0)
+        generate("no-such-set", 10, 0, seed=0)
 
 
 @pytest.mark.parametrize("ratio", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
@@ -207,7 +212,7 @@ def test_split_exact_counts():
 
 
 def test_multi_class_generators_match_catalog():
-    assert set(MULTI_CLASS) == {n for n, d in catalog.DATASETS.items() if d.max_classes > 2}
+    assert set(MULTI_CLASS) == {n for n in ALL if catalog.DATASETS[n].max_classes > 2}
 
 
 def _spiral_before_classes(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -247,7 +252,7 @@ def test_spiral_two_classes_fingerprint():
     assert int((labels * np.arange(501)).sum()) == 59257  # where the class-1 points landed
 
 
-@pytest.mark.parametrize("name", ["circle", "xor", "gauss", "plane", "multi-gauss"])
+@pytest.mark.parametrize("name", [n for n in ALL if n not in MULTI_CLASS])
 def test_other_datasets_ignore_classes(name):
     a = generate(name, 200, 20, seed=3)
     b = generate(name, 200, 20, seed=3, classes=5)
@@ -264,6 +269,7 @@ def test_multi_class_labels_and_balance(name, classes, noise):
     assert points.shape == (n, 2) and labels.shape == (n,)
     assert points.dtype == np.float32 and labels.dtype == np.float32
     assert np.abs(points).max() <= 6.0
+    classes = max(classes, catalog.DATASETS[name].classes)  # rings has at least three
     assert set(np.unique(labels).tolist()) == set(map(float, range(classes)))
     counts = np.bincount(labels.astype(int), minlength=classes)
     assert counts.sum() == n and counts.max() - counts.min() <= 1  # as equal as n allows
@@ -382,3 +388,169 @@ def test_split3_needs_three_points_with_validation():
         split3(points, labels, 0.5, 0.2)
     points, labels = generate("circle", 3, 0, seed=0)
     assert [len(x) for x, _ in split3(points, labels, 0.9, 0.05)] == [1, 1, 1]
+
+
+# The data sets that are not TensorFlow Playground's.
+
+
+def test_new_datasets_in_catalog():
+    for name in ("moons", "checkerboard"):
+        d = catalog.DATASETS[name]
+        assert (d.problem, d.classes, d.max_classes) == ("classification", 2, 2)
+        assert d.note
+    rings = catalog.DATASETS["rings"]
+    assert (rings.problem, rings.classes) == ("classification", 3)
+    assert rings.max_classes >= rings.classes
+    for name in ("sine", "ripple"):
+        d = catalog.DATASETS[name]
+        assert (d.problem, d.classes, d.max_classes) == ("regression", 0, 2)
+        assert d.note
+
+
+@pytest.mark.parametrize("name", NEW)
+@pytest.mark.parametrize("noise", [0, 30])
+def test_new_datasets_reproducible_and_seeded(name, noise):
+    a = generate(name, 300, noise, seed=11)
+    b = generate(name, 300, noise, seed=11)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    c = generate(name, 300, noise, seed=12)
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_moons_noise_free_lie_on_the_two_half_circles():
+    points, labels = generate("moons", 1000, 0, seed=5)
+    s = 10 / 3
+    # Undo the centring and scaling, then each class lies on its unit half circle.
+    u = points / s + [0.5, 0.25]
+    upper, lower = u[labels == 1], u[labels == 0]
+    np.testing.assert_allclose(np.hypot(upper[:, 0], upper[:, 1]), 1, atol=1e-5)
+    assert (upper[:, 1] >= -1e-5).all()
+    np.testing.assert_allclose(np.hypot(lower[:, 0] - 1, lower[:, 1] - 0.5), 1, atol=1e-5)
+    assert (lower[:, 1] <= 0.5 + 1e-5).all()
+    # Scaled to fill about [-5, 5] across and [-2.5, 2.5] up.
+    assert points[:, 0].min() < -4.9 and points[:, 0].max() > 4.9
+    assert np.abs(points[:, 0]).max() <= 5 + 1e-4 and np.abs(points[:, 1]).max() <= 2.5 + 1e-4
+    # The upper moon sits higher on average: the two interleave.
+    assert upper[:, 1].mean() > lower[:, 1].mean()
+
+
+def test_moons_noise_spread():
+    p0, _ = generate("moons", 2000, 0, seed=5)
+    p1, _ = generate("moons", 2000, 50, seed=5)
+    moved = p1 - p0
+    assert moved.std() == pytest.approx(1.0, rel=0.1)  # 2 · noise, in plane units
+
+
+def test_checkerboard_noise_free_labels_by_square_parity():
+    points, labels = generate("checkerboard", 2000, 0, seed=5)
+    col = np.floor((points[:, 0] + 6) / 3)
+    row = np.floor((points[:, 1] + 6) / 3)
+    np.testing.assert_array_equal(labels, ((col + row) % 2 == 0).astype(np.float32))
+    # All 16 squares hold points; the two beside the origin at ±(1.5, 1.5) are class 1, as xor's.
+    assert len({(c, r) for c, r in zip(col, row, strict=True)}) == 16
+    near = np.abs(points - [1.5, 1.5]).max(axis=1) < 1
+    assert near.any() and (labels[near] == 1).all()
+    near = np.abs(points - [-1.5, 1.5]).max(axis=1) < 1
+    assert near.any() and (labels[near] == 0).all()
+
+
+def test_checkerboard_noise_flips_only_near_edges():
+    points, clean = generate("checkerboard", 3000, 0, seed=6)
+    _, noisy = generate("checkerboard", 3000, 50, seed=6)
+    flipped = clean != noisy
+    assert 0.05 < flipped.mean() < 0.5
+    # Jitter is at most ±1.5 (half a square): a point further than that from every edge keeps its label.
+    inside = np.mod(points + 6, 3)
+    edge = np.minimum(inside, 3 - inside).min(axis=1)
+    assert not flipped[edge > 1.5 + 1e-5].any()
+    assert flipped[edge < 0.3].mean() > flipped.mean()
+
+
+@pytest.mark.parametrize("n", [300, 301, 302])
+def test_rings_three_classes_by_default(n):
+    for classes in (2, 3):  # DataSpec's default classes (2) still means three rings
+        points, labels = generate("rings", n, 0, seed=5, classes=classes)
+        assert set(np.unique(labels).tolist()) == {0.0, 1.0, 2.0}
+        counts = np.bincount(labels.astype(int))
+        assert counts.sum() == n and counts.max() - counts.min() <= 1
+
+
+def test_rings_noise_free_radii():
+    points, labels = generate("rings", 3000, 0, seed=5)
+    r = np.hypot(points[:, 0], points[:, 1])
+    for c, radius in enumerate([1.5, 3.5, 5.5]):
+        ring = r[labels == c]
+        assert np.abs(ring - radius).max() <= 0.4 + 1e-5
+        assert ring.mean() == pytest.approx(radius, abs=0.05)
+    # Angles cover the whole circle.
+    angle = np.arctan2(points[:, 0], points[:, 1])
+    assert np.histogram(angle, bins=8)[0].min() > 200
+
+
+def test_rings_more_classes_share_the_radii():
+    points, labels = generate("rings", 3000, 0, seed=5, classes=5)
+    r = np.hypot(points[:, 0], points[:, 1])
+    for c, radius in enumerate(np.linspace(1.5, 5.5, 5)):
+        assert np.abs(r[labels == c] - radius).max() <= 0.2 + 1e-5
+
+
+def test_rings_noise_moves_points_radially():
+    p0, y0 = generate("rings", 2000, 0, seed=5)
+    p1, y1 = generate("rings", 2000, 50, seed=5)
+    np.testing.assert_array_equal(y0, y1)
+    a0 = np.arctan2(p0[:, 0], p0[:, 1])
+    a1 = np.arctan2(p1[:, 0], p1[:, 1])
+    inner = y0 == 0  # never clipped by the [-6, 6] square
+    np.testing.assert_allclose(np.cos(a0[inner] - a1[inner]), 1, atol=1e-4)
+    dr = np.hypot(p1[inner, 0], p1[inner, 1]) - np.hypot(p0[inner, 0], p0[inner, 1])
+    assert np.abs(dr).max() <= 1.0 + 1e-4 and np.abs(dr).max() > 0.9  # up to ± spacing · noise
+
+
+def test_sine_noise_free_values():
+    points, labels = generate("sine", 1000, 0, seed=5)
+    x1, x2 = points[:, 0].astype(np.float64), points[:, 1].astype(np.float64)
+    np.testing.assert_allclose(labels, np.sin(x1) * np.cos(x2 / 4), atol=1e-6)
+    assert labels.min() < -0.9 and labels.max() > 0.9
+
+
+def test_ripple_noise_free_values():
+    points, labels = generate("ripple", 1000, 0, seed=5)
+    r = np.hypot(points[:, 0].astype(np.float64), points[:, 1].astype(np.float64))
+    np.testing.assert_allclose(labels, np.cos(r), atol=1e-6)
+    assert labels.min() < -0.99 and labels.max() > 0.95
+    assert (labels[r < 0.5] > 0.85).all()  # the crest at the centre
+
+
+@pytest.mark.parametrize("name", ["sine", "ripple"])
+def test_wave_noise_blurs_labels_a_little(name):
+    _, y0 = generate(name, 2000, 0, seed=5)
+    _, y1 = generate(name, 2000, 50, seed=5)
+    # Read up to ±π/2 away: labels change but keep a clear relation to the clean ones.
+    assert np.abs(y1 - y0).mean() > 0.05
+    assert np.corrcoef(y0, y1)[0, 1] > 0.5
+
+
+# Taken with the generators as they were before moons … ripple were added (seed 3, 500 points,
+# noise 20, classes 3 where a set takes it): sums of points, squared points, labels and
+# label · index, so each old data set's points, labels and order are pinned.
+OLD_FINGERPRINTS = {
+    "circle": (-40.7119, 4992.1921, 218.0, 54891.0),
+    "xor": (-57.1744, 9729.0234, 236.0, 57663.0),
+    "gauss": (53.2807, 6001.6214, 250.0, 64419.0),
+    "spiral": (-2.9017, 4155.3574, 500.0, 129370.0),
+    "blobs": (52.5598, 7823.9684, 499.0, 124665.0),
+    "plane": (-67.1693, 11749.2027, -7.9804, -4119.08),
+    "multi-gauss": (-67.1693, 11749.2027, 0.4372, 1015.38),
+}
+
+
+@pytest.mark.parametrize("name", list(OLD_FINGERPRINTS))
+def test_existing_datasets_unchanged(name):
+    points, labels = generate(name, 500, 20, seed=3, classes=3)
+    p, y = points.astype(np.float64), labels.astype(np.float64)
+    total, squares, label_sum, weighted = OLD_FINGERPRINTS[name]
+    assert p.sum() == pytest.approx(total, abs=1e-3)
+    assert (p**2).sum() == pytest.approx(squares, rel=1e-6)
+    assert y.sum() == pytest.approx(label_sum, abs=1e-3)
+    assert (y * np.arange(500)).sum() == pytest.approx(weighted, abs=0.05)

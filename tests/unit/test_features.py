@@ -25,6 +25,8 @@ def test_functions_match_catalog():
         ("x1x2", [2.0, -1.5, 0.0]),
         ("sin_x1", [math.sin(1.0), math.sin(-3.0), 0.0]),
         ("sin_x2", [math.sin(2.0), math.sin(0.5), math.sin(-6.0)]),
+        ("cos_x1", [math.cos(1.0), math.cos(-3.0), 1.0]),
+        ("cos_x2", [math.cos(2.0), math.cos(0.5), math.cos(-6.0)]),
     ],
 )
 def test_feature_values(name, expected):
@@ -83,3 +85,16 @@ def test_grid_points_extent():
     g = grid_points(3, extent=2.0)
     np.testing.assert_array_equal(np.unique(g[:, 0]), [-2, 0, 2])
     np.testing.assert_array_equal(g[3:6], [[-2, 0], [0, 0], [2, 0]])
+
+
+def test_cos_features_follow_sin_in_the_catalog():
+    names = list(catalog.FEATURES)
+    assert names.index("cos_x1") == names.index("sin_x2") + 1
+    assert names.index("cos_x2") == names.index("cos_x1") + 1
+    assert catalog.FEATURES["cos_x1"].label == "cos(X₁)"
+
+
+def test_cos_hand_values():
+    pts = np.array([[0.0, np.pi], [np.pi / 2, np.pi / 3], [np.pi / 3, -np.pi]], dtype=np.float64)
+    got = feature_matrix(pts, ["cos_x1", "cos_x2"])
+    np.testing.assert_allclose(got, [[1.0, -1.0], [0.0, 0.5], [0.5, -1.0]], atol=1e-6)

@@ -33,6 +33,11 @@ router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 class DatasetOut(BaseModel):
     version: int
     classes: int = 0
+    extent: float = 6.0
+    custom: bool = False
+    columns: list[str] | None = None
+    class_names: list[str] | None = None
+    plane: dict[str, Any] | None = None
     train: dict[str, Any]
     validation: dict[str, Any] | None = None
     test: dict[str, Any]

@@ -17,10 +17,12 @@ from pydantic import Field, TypeAdapter, ValidationError
 from ..config import Settings
 from ..engine import Engine, UnknownSession
 from ..schemas import (
+    AddPointCommand,
     Command,
     LRRangeTestCommand,
     PauseCommand,
     PlayCommand,
+    RemovePointCommand,
     ResetCommand,
     SetWeightCommand,
     StepCommand,
@@ -63,6 +65,10 @@ def parse_command(text: str) -> Command:
         obj = json.loads(text)
     except json.JSONDecodeError as e:
         raise CommandError(f"invalid JSON: {e}", []) from None
+    except RecursionError:  # valid JSON nested deeper than Python's recursion limit
+        raise CommandError("invalid JSON: nested too deeply", []) from None
+    except ValueError as e:  # valid JSON Python will not read, e.g. an integer over 4,300 digits
+        raise CommandError(f"invalid JSON: {e}", []) from None
     try:
         return _commands.validate_python(obj)
     except ValidationError as e:
@@ -93,6 +99,16 @@ async def _run_command(
     match command:
         case LRRangeTestCommand():
             _start_lr_range_test(command, session_id, engine, subscriber)
+            return
+        case AddPointCommand() | RemovePointCommand():
+            try:
+                await asyncio.wrap_future(
+                    engine.add_point(session_id, command.x, command.y, command.label)
+                    if isinstance(command, AddPointCommand)
+                    else engine.remove_point(session_id, command.x, command.y)
+                )
+            except ValueError as e:
+                raise CommandError(str(e), []) from None
             return
         case ViewsCommand(neurons=neurons):
             fut = engine.set_views(session_id, subscriber, neurons)

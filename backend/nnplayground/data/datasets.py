@@ -7,6 +7,10 @@ As in TF, noise blurs the labels near the boundary for circle, xor, plane and mu
 label is computed at a jittered position, the point keeps its clean position), and moves the
 points for gauss, spiral and blobs. Spiral and blobs (not in TF) also take a class count and
 label their points 0 … classes − 1.
+
+The sets that are not in TF follow the same rules: `moons` and `rings` (position noise: points
+move), `checkerboard`, `sine` and `ripple` (label noise: the label is read at a jittered
+position). `rings` makes at least three rings and takes a class count for more.
 """
 
 from collections.abc import Callable
@@ -148,6 +152,98 @@ def multi_gauss(n: int, noise: float, rng: np.random.Generator) -> tuple[Points,
     return points, values[np.arange(n), pick]
 
 
+MOONS_SCALE = 10.0 / 3.0  # the moons span 3 × 1.5 units; scaled, about [-5, 5] × [-2.5, 2.5]
+
+
+def moons(n: int, noise: float, rng: np.random.Generator) -> tuple[Points, Labels]:
+    """Two interleaving half circles (scikit-learn's make_moons), centred and scaled to about [-5, 5].
+
+    Class 1 is the upper moon (cos t, sin t), class 0 the lower one (1 − cos t, 0.5 − sin t), t
+    uniform in [0, π]. Noise moves the points: Gaussian with a spread of 2 · noise per coordinate
+    (1 at 50 %, where the moons, 1.67 apart, overlap).
+    """
+    n_pos, n_neg = _halves(n)
+    t_pos = rng.uniform(0.0, np.pi, size=n_pos)
+    t_neg = rng.uniform(0.0, np.pi, size=n_neg)
+    upper = np.stack([np.cos(t_pos), np.sin(t_pos)], axis=1)
+    lower = np.stack([1.0 - np.cos(t_neg), 0.5 - np.sin(t_neg)], axis=1)
+    # Centre the pair ([-1, 2] × [-0.5, 1]) on the origin before scaling.
+    points = (np.concatenate([upper, lower]) - [0.5, 0.25]) * MOONS_SCALE
+    # Drawn even when noise is 0 so that the points of a seed do not depend on the noise.
+    points += rng.normal(0.0, 1.0, size=(n, 2)) * 2.0 * noise
+    labels = np.concatenate([np.ones(n_pos), np.zeros(n_neg)])
+    return points, labels
+
+
+CHECKER_SQUARE = 3.0  # a 4 × 4 board over [-6, 6]^2
+
+
+def _checker_class(points: np.ndarray) -> np.ndarray:
+    """1 on the squares whose column + row is even (the two touching the origin at ±(1.5, 1.5)), else 0."""
+    col = np.floor((points[:, 0] + EXTENT) / CHECKER_SQUARE)
+    row = np.floor((points[:, 1] + EXTENT) / CHECKER_SQUARE)
+    return ((col + row) % 2 == 0).astype(np.float64)
+
+
+def checkerboard(n: int, noise: float, rng: np.random.Generator) -> tuple[Points, Labels]:
+    """A 4 × 4 board of 3 × 3 squares over [-6, 6]^2; the class is the square's colour.
+
+    Half of the points (class 1 gets the odd one) fall uniformly on each colour's eight squares.
+    Noise is TF's label noise: the label is read at a position jittered by up to ±3 · noise (half
+    a square at 50 %), so points near the edges of the squares may take the other colour.
+    """
+    parts = []
+    for count, parity in zip(_halves(n), [0, 1], strict=True):
+        # The eight squares of one colour: (col, row) with (col + row) % 2 == parity.
+        squares = np.array([(c, r) for r in range(4) for c in range(4) if (c + r) % 2 == parity], dtype=np.float64)
+        pick = rng.integers(0, len(squares), size=count)
+        corner = squares[pick] * CHECKER_SQUARE - EXTENT
+        parts.append(corner + rng.uniform(0.0, CHECKER_SQUARE, size=(count, 2)))
+    points = np.concatenate(parts)
+    noisy = points + _jitter(n, CHECKER_SQUARE, noise, rng)
+    return points, _checker_class(noisy)
+
+
+RINGS_MIN = 3  # rings has at least three classes (the catalog's `classes`)
+
+
+def rings(n: int, noise: float, rng: np.random.Generator, classes: int = RINGS_MIN) -> tuple[Points, Labels]:
+    """Concentric rings, one per class from class 0 inside; three at radii 1.5, 3.5, 5.5.
+
+    `classes` below three still gives three rings (as DataSpec.num_classes counts them); more
+    rings share the radii 1.5 … 5.5 evenly. Each ring is a band of width 0.4 × their spacing.
+    Noise moves the points radially, uniformly by up to ± spacing · noise.
+    """
+    _check_classes(classes)
+    k = max(classes, RINGS_MIN)
+    spacing = 4.0 / (k - 1)
+    counts = _counts(n, k)
+    parts = []
+    for c, count in enumerate(counts):
+        r = 1.5 + c * spacing + rng.uniform(-0.2, 0.2, size=count) * spacing
+        r += rng.uniform(-1.0, 1.0, size=count) * spacing * noise
+        parts.append(_polar(r, rng.uniform(0.0, 2 * np.pi, size=count)))
+    labels = np.repeat(np.arange(k, dtype=np.float64), counts)
+    return np.concatenate(parts), labels
+
+
+WAVE_JITTER = np.pi  # sine and ripple read the label up to ±π · noise away (a quarter period at 50 %)
+
+
+def sine(n: int, noise: float, rng: np.random.Generator) -> tuple[Points, Labels]:
+    """A wave along x1 fading towards the top and bottom: sin(x1) · cos(x2 / 4), in [-1, 1]."""
+    points = rng.uniform(-EXTENT, EXTENT, size=(n, 2))
+    noisy = points + _jitter(n, WAVE_JITTER, noise, rng)
+    return points, np.sin(noisy[:, 0]) * np.cos(noisy[:, 1] / 4.0)
+
+
+def ripple(n: int, noise: float, rng: np.random.Generator) -> tuple[Points, Labels]:
+    """Circular ripples around the origin: cos(√(x1² + x2²)), in [-1, 1] (1 at the centre)."""
+    points = rng.uniform(-EXTENT, EXTENT, size=(n, 2))
+    noisy = points + _jitter(n, WAVE_JITTER, noise, rng)
+    return points, np.cos(np.hypot(noisy[:, 0], noisy[:, 1]))
+
+
 GENERATORS: dict[str, Generator] = {
     "circle": circle,
     "xor": xor,
@@ -156,10 +252,15 @@ GENERATORS: dict[str, Generator] = {
     "blobs": blobs,
     "plane": plane,
     "multi-gauss": multi_gauss,
+    "moons": moons,
+    "checkerboard": checkerboard,
+    "rings": rings,
+    "sine": sine,
+    "ripple": ripple,
 }
 
 # The generators that take a class count (catalog's max_classes > 2); the rest ignore `classes`.
-MULTI_CLASS: dict[str, MultiClassGenerator] = {"spiral": spiral, "blobs": blobs}
+MULTI_CLASS: dict[str, MultiClassGenerator] = {"spiral": spiral, "blobs": blobs, "rings": rings}
 
 
 def generate(
@@ -168,7 +269,8 @@ def generate(
     """Points (n, 2) float32 in [-6, 6]^2 and labels (n,) float32, shuffled, deterministic in seed.
 
     `noise` is TF's percentage (0 to 50). Labels are class indices (0 … classes − 1 for the
-    MULTI_CLASS data sets, 0/1 for the other classification ones, which ignore `classes`) and
+    MULTI_CLASS data sets, rings at least 0 … 2; 0/1 for the other classification ones, which
+    ignore `classes`) and
     real values (about [-1, 1]) for regression. The order is already shuffled, so a
     train/validation/test split can take consecutive parts.
     """

@@ -14,6 +14,8 @@ FEATURE_FUNCTIONS: dict[str, FeatureFunction] = {
     "x1x2": lambda x1, x2: x1 * x2,
     "sin_x1": lambda x1, x2: np.sin(x1),
     "sin_x2": lambda x1, x2: np.sin(x2),
+    "cos_x1": lambda x1, x2: np.cos(x1),
+    "cos_x2": lambda x1, x2: np.cos(x2),
 }
 
 

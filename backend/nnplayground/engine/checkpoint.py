@@ -5,14 +5,18 @@ it and `torch.load(..., weights_only=True)` reads it back without unpickling arb
 Data sets are not stored: a data spec regenerates the same points (seeded).
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from ..schemas import SessionConfig
+from .errors import Refused
 from .group import Group
 from .history import History
 from .session import Session, SessionData
+
+if TYPE_CHECKING:
+    from ..data.tabular import Table
 
 FORMAT = "nnplayground-checkpoint"
 VERSION = 1
@@ -38,6 +42,7 @@ def checkpoint(session: Session) -> dict[str, Any]:
         "hyper": row.hyper,
         "counters": row.counters,
         "progress": {name: getattr(session, name) for name in _PROGRESS} | {"data_version": session.data.version},
+        "custom_data": _table_dict(session.data.table) if session.data.custom else None,
         "history": {
             "stride": h.stride, "epoch": list(h.epoch), "grad_norms": [list(g) for g in h.grad_norms],
             **{n: list(getattr(h, n)) for n in History.SERIES},
@@ -48,17 +53,21 @@ def checkpoint(session: Session) -> dict[str, Any]:
 def check(ckpt: dict[str, Any]) -> SessionConfig:
     """Validate a checkpoint's envelope and config; ValueError says what is wrong."""
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise ValueError(f"not an nnplayground checkpoint (format must be {FORMAT!r})")
+        raise Refused(f"not an nnplayground checkpoint (format must be {FORMAT!r})")
     if ckpt.get("version") != VERSION:
-        raise ValueError(f"checkpoint version {ckpt.get('version')!r} is not supported (expected {VERSION})")
-    return SessionConfig.model_validate(ckpt["config"])
+        raise Refused(f"checkpoint version {ckpt.get('version')!r} is not supported (expected {VERSION})")
+    try:
+        return SessionConfig.model_validate(ckpt.get("config"))
+    except ValueError as e:
+        raise Refused(f"the checkpoint's config is not valid: {e}") from None
 
 
 def restore(session_id: str, ckpt: dict[str, Any]) -> tuple[Session, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """A paused Session with the checkpoint's progress, plus the weights and optimiser state to place."""
     config = check(ckpt)
     progress = ckpt.get("progress", {})
-    session = Session(session_id, config, SessionData.build(config, int(progress.get("data_version", 1))))
+    own = _table_of(ckpt["custom_data"]) if ckpt.get("custom_data") else None
+    session = Session(session_id, config, SessionData.build(config, int(progress.get("data_version", 1)), custom=own))
     for name in _PROGRESS:
         if name in progress:
             setattr(session, name, progress[name])
@@ -69,15 +78,35 @@ def restore(session_id: str, ckpt: dict[str, Any]) -> tuple[Session, dict[str, t
         grad_norms=[[float(v) for v in g] for g in hist.get("grad_norms", [])],
         **{n: [float(v) for v in hist.get(n, [])] for n in History.SERIES},
     )
-    return session, dict(ckpt["model"]), dict(ckpt.get("optimizer", {}))
+    return session, dict(ckpt.get("model") or {}), dict(ckpt.get("optimizer") or {})
 
 
 def matches(group: Group, params: dict[str, torch.Tensor], slots: dict[str, torch.Tensor]) -> None:
     """Raise ValueError unless the tensors fit the group's shapes (a checkpoint from another network)."""
     for name, shape in group.shapes.items():
         if name not in params or tuple(params[name].shape) != shape:
-            raise ValueError(f"checkpoint tensor {name!r} does not fit the network (expected shape {shape})")
+            raise Refused(f"checkpoint tensor {name!r} does not fit the network (expected shape {shape})")
     for name in group.slot_names:
         base = name.split(".")[-1]
         if name in slots and tuple(slots[name].shape) != group.shapes[base]:
-            raise ValueError(f"checkpoint optimiser state {name!r} does not fit the network")
+            raise Refused(f"checkpoint optimiser state {name!r} does not fit the network")
+
+
+def _table_dict(table: "Table | None") -> dict[str, Any] | None:
+    """The user's own data: plain values and tensors, like the rest of a checkpoint."""
+    if table is None:
+        return None
+    return {
+        "name": table.name, "columns": list(table.columns), "x": torch.from_numpy(table.x.copy()),
+        "y": torch.from_numpy(table.y.copy()), "class_names": table.class_names, "problem": table.problem,
+    }
+
+
+def _table_of(d: dict[str, Any]) -> "Table":
+    from ..data.tabular import Table
+
+    x, y = d["x"], d["y"]
+    if not (isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and x.dim() == 2 and len(x) == len(y)):
+        raise Refused("checkpoint custom_data must hold tensors x (n, d) and y (n,)")
+    return Table(str(d["name"]), [str(c) for c in d["columns"]], x.numpy().astype("float32"),
+                 y.numpy().astype("float32"), d.get("class_names"), d["problem"])

@@ -13,6 +13,7 @@ import torch
 
 from ..data import EXTENT, feature_matrix, generate, grid_points, split3
 from ..schemas import SessionConfig
+from .errors import Refused
 
 if TYPE_CHECKING:
     from ..data.tabular import Projection, Table
@@ -43,7 +44,7 @@ class SessionData:
 
             table = custom if d.dataset == "custom" else load_table(d.dataset)
             if table is None:
-                raise ValueError("this session has no data of its own yet: upload a CSV or draw points first")
+                raise Refused("this session has no data of its own yet: upload a CSV or draw points first")
             return cls.from_table(config, version, table, custom=d.dataset == "custom")
         points, labels = generate(d.dataset, d.num_points, d.noise, d.seed, d.classes)
         parts = split3(points, labels, d.train_ratio, d.validation_ratio)
@@ -64,7 +65,7 @@ class SessionData:
         inputs = projection.inputs(table.x[order]).astype(np.float32)
         labels = table.y[order].astype(np.float32)
         parts = split3(inputs, labels, d.train_ratio, d.validation_ratio)
-        wide = table.x.shape[1] > 2
+        wide = table.x.shape[1] != 2  # two columns use the input features; other counts go in as they are
         named = dict(zip(PARTS, parts, strict=True))
         return cls(
             points={n: projection.plane(p[0]).astype(np.float32) if wide else p[0] for n, p in named.items()},
@@ -72,7 +73,8 @@ class SessionData:
             classes=len(table.class_names) if table.class_names else 0,
             version=version,
             inputs={n: p[0] for n, p in named.items()} if wide else None,
-            extent=projection.extent(),
+            # Drawn points keep the standard plane they were drawn on.
+            extent=EXTENT if table.name == "drawn" and not d.standardize else projection.extent(),
             projection=projection,
             table=table,
             custom=custom,

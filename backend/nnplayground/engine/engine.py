@@ -15,16 +15,24 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 import torch
 
 from ..config import Settings
 from ..schemas import SessionConfig, SessionState
+
+if TYPE_CHECKING:
+    from ..data.tabular import Table
+from .. import catalog
+from ..schemas import merge_config
 from . import checkpoint
+from .drawing import with_point, without_point
+from .errors import Refused
 from .group import PARTS, Group, GroupKey, RowData
 from .module import LearningRateFinder
+from .network import parameter_shapes
 from .publisher import FrameJob, FrameMeta, FramePublisher
 from .session import LIVE_FIELDS, REGROUP_FIELDS, Session, SessionData, changed_paths, hyper_values
 from .views import DecisionGrid, diagnostics_json, grid_json, metrics_json
@@ -229,7 +237,8 @@ class Engine:
                 return session.snapshot()
             data_changed = any(p[0] in ("data", "problem") for p in paths)
             if data_changed:
-                session.data = SessionData.build(config, session.data.version + 1)
+                own = session.data.table if session.data.custom else None
+                session.data = SessionData.build(config, session.data.version + 1, custom=own)
             self._reinit(session)
             self._announce(session, data_changed=data_changed)
             return session.snapshot()
@@ -358,14 +367,14 @@ class Engine:
             assert group is not None
             name = f"W{layer}" if source is not None else f"b{layer}"
             if name not in group.shapes:
-                raise ValueError(f"layer must be 0 to {group.net.layers[-1].index} (got {layer})")
+                raise Refused(f"layer must be 0 to {group.net.layers[-1].index} (got {layer})")
             fan_in, fan_out = group.shapes[f"W{layer}"]
             if not 0 <= target < fan_out:
-                raise ValueError(f"to must be 0 to {fan_out - 1} for layer {layer} (got {target})")
+                raise Refused(f"to must be 0 to {fan_out - 1} for layer {layer} (got {target})")
             if source is not None and not 0 <= source < fan_in:
-                raise ValueError(f"from must be 0 to {fan_in - 1} for layer {layer} (got {source})")
+                raise Refused(f"from must be 0 to {fan_in - 1} for layer {layer} (got {source})")
             if not math.isfinite(value):
-                raise ValueError("value must be a finite number")
+                raise Refused("value must be a finite number")
             with torch.no_grad():
                 if source is None:
                     group.tensors[name][session.row, 0, target] = value
@@ -373,6 +382,52 @@ class Engine:
                     group.tensors[name][session.row, source, target] = value
 
         return self._submit(run)
+
+    def set_data(
+        self, session_id: str, table: "Table", keep_weights: bool = False, standardize: bool | None = None
+    ) -> "Future[SessionState]":
+        """Make `table` the session's own data (an upload, or drawn points); ValueError if the config can't take it."""
+        return self._submit(lambda: self._set_data(self._touch(session_id), table, keep_weights, standardize))
+
+    def add_point(self, session_id: str, x: float, y: float, label: float) -> "Future[SessionState]":
+        """Draw a point; the data becomes the session's own and the network keeps its weights."""
+
+        def run() -> SessionState:
+            s = self._touch(session_id)
+            return self._set_data(s, with_point(s.data, s.config, x, y, label), keep_weights=True)
+
+        return self._submit(run)
+
+    def remove_point(self, session_id: str, x: float, y: float) -> "Future[SessionState]":
+        def run() -> SessionState:
+            s = self._touch(session_id)
+            return self._set_data(s, without_point(s.data, s.config, x, y), keep_weights=True)
+
+        return self._submit(run)
+
+    def _set_data(
+        self, s: Session, table: "Table", keep_weights: bool, standardize: bool | None = None
+    ) -> SessionState:
+        patch: dict[str, Any] = {"dataset": "custom", "classes": max(2, table.classes)}
+        if standardize is not None:
+            patch["standardize"] = standardize
+        elif table.name == "drawn" and s.config.data.dataset != "custom":
+            patch["standardize"] = False  # drawn on the standard plane: keep its coordinates
+        merged = merge_config(s.config.model_dump(), {"problem": table.problem, "data": patch})
+        if merged["training"]["loss"] not in catalog.PROBLEM_LOSSES[table.problem]:
+            merged["training"]["loss"] = None
+        try:
+            config = SessionConfig.model_validate(merged)
+        except ValueError as e:
+            raise Refused(f"the session's config cannot take this data: {e}") from None
+        old_shapes = parameter_shapes(s.key())
+        s.config, s.data = config, SessionData.build(config, s.data.version + 1, custom=table)
+        if keep_weights and parameter_shapes(s.key()) == old_shapes:
+            self._regroup(s)
+        else:
+            self._reinit(s)
+        self._announce(s, data_changed=True)
+        return s.snapshot()
 
     def unwatch(self, session_id: str, watcher: Watcher) -> "Future[None]":
         def run() -> None:
@@ -502,7 +557,7 @@ class Engine:
         try:
             fut.set_result(fn())
         except Exception as exc:  # noqa: BLE001 - a command's failure belongs to its caller
-            if not isinstance(exc, (UnknownSession, ValueError)):
+            if not isinstance(exc, (UnknownSession, Refused)):
                 log.exception("engine command failed")
             fut.set_exception(exc)
 

@@ -1,0 +1,77 @@
+"""The user's own data: drawn points and uploaded CSVs (docs/protocol.md, "Your own data")."""
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..data.tabular import CsvError, parse_csv
+from ..schemas import SessionOut
+from .deps import EngineDep, SessionDep, SettingsDep
+
+router = APIRouter(prefix="/api/sessions", tags=["data"])
+
+
+class PointIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    x: float = Field(ge=-1e6, le=1e6)
+    y: float = Field(ge=-1e6, le=1e6)
+    label: float = Field(ge=-1e6, le=1e6, description="class index, or the value for regression")
+
+
+def _unprocessable(msg: str, loc: list[str | int]) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": loc, "msg": msg, "type": "value_error"}])
+
+
+async def _answer(session_id: str, engine: EngineDep, fut: "asyncio.Future[object] | object") -> SessionOut:
+    try:
+        state = await asyncio.wrap_future(fut)  # type: ignore[arg-type]
+    except ValueError as e:
+        raise _unprocessable(str(e), ["body"]) from None
+    return SessionOut(id=session_id, config=engine.config(session_id), state=state)  # type: ignore[arg-type]
+
+
+@router.post("/{session_id}/points", response_model=SessionOut)
+async def add_point(session: SessionDep, engine: EngineDep, point: PointIn) -> SessionOut:
+    """Add a point (2-D data); the session's data becomes its own and the network keeps its weights."""
+    return await _answer(session.id, engine, engine.add_point(session.id, point.x, point.y, point.label))
+
+
+@router.delete("/{session_id}/points", response_model=SessionOut)
+async def remove_point(
+    session: SessionDep, engine: EngineDep, x: Annotated[float, Query()], y: Annotated[float, Query()]
+) -> SessionOut:
+    """Remove the point nearest (x, y), within 0.5 on the plane."""
+    return await _answer(session.id, engine, engine.remove_point(session.id, x, y))
+
+
+@router.post("/{session_id}/data", response_model=SessionOut)
+async def upload(
+    request: Request,
+    session: SessionDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    label: Annotated[str, Query(min_length=1, max_length=200, description="the label column's name")],
+    standardize: Annotated[bool, Query()] = True,
+) -> SessionOut:
+    """A CSV (header row, numeric features, a label column) becomes the session's data; it re-initialises."""
+    body = await request.body()
+    if len(body) > settings.max_upload_bytes:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"the upload has {len(body)} bytes, more than the limit of {settings.max_upload_bytes}",
+        )
+    try:
+        text = body.decode("utf-8")
+        table = parse_csv(text, label, max_rows=settings.max_points, max_bytes=settings.max_upload_bytes)
+    except UnicodeDecodeError:
+        raise _unprocessable("the CSV must be UTF-8 text", ["body"]) from None
+    except CsvError as e:
+        loc: list[str | int] = ["body"]
+        if e.line is not None:
+            loc.append(e.line)
+        if e.column is not None:
+            loc.append(e.column)
+        raise _unprocessable(str(e), loc) from None
+    return await _answer(session.id, engine, engine.set_data(session.id, table, standardize=standardize))
