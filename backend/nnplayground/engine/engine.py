@@ -2,154 +2,42 @@
 
 Public interface (thread-safe; the API calls it from the event loop):
 - commands return `concurrent.futures.Future`s resolved by the worker thread
-  (`await asyncio.wrap_future(fut)` on the async side); a missing session raises UnknownSession;
+  (`await asyncio.wrap_future(fut)` on the async side); a missing session raises UnknownSession,
+  a request the engine cannot carry out raises Refused (the API answers 422);
 - `state(id)`, `config(id)` and `session_ids()` answer at once from the sessions' snapshots;
 - `watch(id, watcher)` registers a Watcher that receives encoded binary frames at the stream
   rate (latest wins is the watcher's job) and must-deliver events (dataset, config).
+The worker thread, its queue and the training loop are in worker.py (EngineCore).
 """
 
-import logging
 import math
-import queue
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
 import torch
 
-from ..config import Settings
-from ..schemas import SessionConfig, SessionState
-
-if TYPE_CHECKING:
-    from ..data.tabular import Table
 from .. import catalog
-from ..schemas import merge_config
+from ..schemas import SessionConfig, SessionState, merge_config
 from . import checkpoint
 from .drawing import with_point, without_point
 from .errors import Refused
-from .group import PARTS, Group, GroupKey, RowData
+from .group import Group
 from .module import LearningRateFinder
 from .network import parameter_shapes
-from .publisher import FrameJob, FrameMeta, FramePublisher
 from .session import LIVE_FIELDS, REGROUP_FIELDS, Session, SessionData, changed_paths, hyper_values
-from .views import DecisionGrid, diagnostics_json, grid_json, metrics_json
+from .views import diagnostics_json, grid_json, metrics_json
+from .worker import EngineCore, UnknownSession, Watcher
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from ..data.tabular import Table
+
 T = TypeVar("T")
 
-SLICE_SECONDS = 0.004  # training time given to one group before the worker looks at commands again
 
-
-class UnknownSession(KeyError):
-    """No session with this id (never created, or deleted)."""
-
-    def __str__(self) -> str:
-        return f"unknown session {self.args[0]}"
-
-
-class Watcher(Protocol):
-    """Receives a session's stream; called from the worker thread, must not block."""
-
-    def frame(self, data: bytes) -> None:
-        """An encoded binary frame (nnplayground.frames); a newer one may replace it unsent."""
-
-    def event(self, message: dict[str, Any]) -> None:
-        """A JSON message that must be delivered: {"type": "dataset" | "config", ...}."""
-
-    def closed(self, code: int, reason: str) -> None:
-        """The session is gone (deleted): close the stream with this code and reason."""
-
-
-_EVAL_NAMES = ("train_loss", "test_loss", "val_loss", "train_accuracy", "test_accuracy", "val_accuracy")
-
-
-def _columns(ev: dict[str, np.ndarray]) -> dict[str, list[float | None]]:
-    """Evaluation arrays as Python lists (one conversion per epoch, not per session); None where absent.
-
-    A NaN loss stays NaN (the run diverged); a NaN accuracy means "no such data" and becomes None.
-    """
-    rows = len(ev["train_loss"])
-    out: dict[str, list[float | None]] = {}
-    for name in _EVAL_NAMES:
-        if name not in ev:
-            out[name] = [None] * rows
-        elif name.endswith("loss"):
-            out[name] = ev[name].tolist()
-        else:
-            out[name] = [None if v != v else v for v in ev[name].tolist()]
-    return out
-
-
-def pick_device(setting: str) -> torch.device:
-    """CUDA when asked for or when `auto` finds it, else CPU."""
-    if setting == "cuda" or (setting == "auto" and torch.cuda.is_available()):
-        return torch.device("cuda")
-    return torch.device("cpu")
-
-
-class Engine:
+class Engine(EngineCore):
     """One per device. Sessions are created with an id chosen by the caller."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.device = pick_device(settings.device)
-        self.device_name = str(self.device)
-        self._sessions: dict[str, Session] = {}
-        self._groups: dict[GroupKey, Group] = {}
-        self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
-        self._grid = DecisionGrid(self.device)
-        self._publisher = FramePublisher(self.device, settings.grid_resolution)
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self._next_tick = 0.0
-        # Long jobs (learning-rate range tests) advance a slice at a time between training slices.
-        self._jobs: list[tuple[LearningRateFinder, Callable[[dict[str, Any]], None], Future[dict[str, Any]]]] = []
-
-    # ---- lifecycle --------------------------------------------------------------------------
-
-    def start(self) -> None:
-        if self._thread is None:
-            torch.set_num_threads(self.settings.torch_threads)
-            self._publisher.start()
-            self._thread = threading.Thread(target=self._run, name="nnpg-engine", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._commands.put((lambda: None, Future()))
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-            self._publisher.stop()
-
-    # ---- commands ---------------------------------------------------------------------------
-
-    def _submit(self, fn: Callable[[], T]) -> "Future[T]":
-        fut: Future[T] = Future()
-        self._commands.put((fn, fut))
-        return fut
-
-    def _submit_later(self, start: Callable[["Future[T]"], None]) -> "Future[T]":
-        """A command whose future resolves later (after epochs, after a job), not when the command runs."""
-        fut: Future[T] = Future()
-
-        def run() -> None:
-            try:
-                start(fut)
-            except Exception as exc:  # noqa: BLE001 - handed to the caller
-                fut.set_exception(exc)
-
-        self._commands.put((run, Future()))
-        return fut
-
-    def _get(self, session_id: str) -> Session:
-        session = self._sessions.get(session_id)
-        if session is None:
-            raise UnknownSession(session_id)
-        return session
 
     def create_session(self, session_id: str, config: SessionConfig) -> "Future[SessionState]":
         def run() -> SessionState:
@@ -386,7 +274,7 @@ class Engine:
     def set_data(
         self, session_id: str, table: "Table", keep_weights: bool = False, standardize: bool | None = None
     ) -> "Future[SessionState]":
-        """Make `table` the session's own data (an upload, or drawn points); ValueError if the config can't take it."""
+        """Make `table` the session's own data (an upload, or drawn points); Refused if the config can't take it."""
         return self._submit(lambda: self._set_data(self._touch(session_id), table, keep_weights, standardize))
 
     def add_point(self, session_id: str, x: float, y: float, label: float) -> "Future[SessionState]":
@@ -440,221 +328,3 @@ class Engine:
         return self._submit(run)
 
     # ---- worker-side helpers (worker thread only) -------------------------------------------
-
-    def _touch(self, session_id: str) -> Session:
-        session = self._get(session_id)
-        session.last_activity = time.monotonic()
-        session.changes += 1
-        return session
-
-    def _place(self, session: Session, row: RowData | None) -> None:
-        """Put a session into the group of its shape, with fresh weights unless row is given."""
-        key = session.key()
-        group = self._groups.get(key)
-        if group is None:
-            group = self._groups[key] = Group(key, self.device)
-        group.add(session, row if row is not None else session.fresh_row(key), session.config.training.schedule)
-        if session.wants_training:
-            group.set_running(session.row, True)
-
-    def _regroup(self, session: Session) -> None:
-        """Move a session to the group its config now asks for, keeping weights and optimiser state."""
-        assert session.group is not None
-        old = session.group.export(session.row)
-        self._unplace(session)
-        key = session.key()
-        self._place(session, session.row_with(key, old.params, old.slots))
-        assert session.group is not None
-        # Keep the optimiser's running scalars (step count t, Nadam's mu_product) too.
-        hyper = {**old.hyper, **hyper_values(session.config)}
-        session.group.set_hyper(session.row, hyper, session.config.training.schedule)
-
-    def _unplace(self, session: Session) -> None:
-        group = session.group
-        if group is None:
-            return
-        group.remove(session.row)
-        if group.size == 0:
-            del self._groups[group.key]
-
-    def _reinit(self, session: Session) -> None:
-        """New weights and optimiser state, epoch 0; may move the session to another group."""
-        self._unplace(session)
-        session.init_count += 1
-        session.clear_progress()
-        for _, fut in session.train_waiters:
-            fut.set_result(session.snapshot())
-        session.train_waiters.clear()
-        self._place(session, None)
-
-    def _set_running(self, session: Session, running: bool) -> SessionState:
-        session.running = running
-        session.epochs_per_second = 0.0 if not running else session.epochs_per_second
-        if running:
-            session.stop_reason = None
-            session.rate_epoch, session.rate_time = session.epoch, time.monotonic()
-        self._sync_running(session)
-        return session.snapshot()
-
-    def _sync_running(self, session: Session) -> None:
-        if session.group is not None:
-            session.group.set_running(session.row, session.wants_training)
-
-    def _announce(self, session: Session, data_changed: bool) -> None:
-        session.view_version += 1  # frames drawn before this change are dropped, not sent after it
-        message = {"type": "config", "config": session.config.model_dump(), "state": session.snapshot().model_dump()}
-        dataset = session.data.as_json() if data_changed else None
-        for w in session.watchers:
-            if dataset is not None:
-                w.event(dataset)
-            w.event(message)
-
-    def _stop(self, session: Session, reason: str) -> None:
-        """Pause with a stated reason; scripted waits end with the state as it is."""
-        session.running = False
-        session.epochs_per_second = 0.0
-        session.stop_reason = reason
-        for _, fut in session.train_waiters:
-            fut.set_result(session.snapshot())
-        session.train_waiters.clear()
-        self._sync_running(session)
-        session.changes += 1
-
-    # ---- the worker loop --------------------------------------------------------------------
-
-    def _run(self) -> None:
-        torch.set_grad_enabled(True)
-        while not self._stopping.is_set():
-            busy = bool(self._jobs) or any(g.running for g in self._groups.values())
-            self._drain(block=not busy)
-            for group in [g for g in self._groups.values() if g.running]:
-                self._train_slice(group)
-            if self._jobs:
-                self._advance_jobs()
-            now = time.monotonic()
-            if now >= self._next_tick:
-                self._next_tick = now + 1.0 / self.settings.stream_fps
-                self._tick(now)
-
-    def _drain(self, block: bool) -> None:
-        """Run queued commands; wait for one (until the next stream tick) when nothing trains."""
-        timeout = max(0.0, self._next_tick - time.monotonic()) if block else 0.0
-        try:
-            fn, fut = self._commands.get(timeout=timeout) if block else self._commands.get_nowait()
-        except queue.Empty:
-            return
-        while True:
-            self._execute(fn, fut)
-            try:
-                fn, fut = self._commands.get_nowait()
-            except queue.Empty:
-                return
-
-    @staticmethod
-    def _execute(fn: Callable[[], Any], fut: "Future[Any]") -> None:
-        if not fut.set_running_or_notify_cancel():
-            return
-        try:
-            fut.set_result(fn())
-        except Exception as exc:  # noqa: BLE001 - a command's failure belongs to its caller
-            if not isinstance(exc, (UnknownSession, Refused)):
-                log.exception("engine command failed")
-            fut.set_exception(exc)
-
-    def _train_slice(self, group: Group) -> None:
-        """Step a group for about SLICE_SECONDS, handling every epoch boundary as it comes."""
-        deadline = time.perf_counter() + SLICE_SECONDS
-        while group.running and time.perf_counter() < deadline:
-            rows = group.step()
-            if rows.size:
-                self._epochs_done(group, rows)
-
-    def _epochs_done(self, group: Group, rows: np.ndarray) -> None:
-        """Evaluate rows that finished an epoch, record history, check stop conditions, resolve waits."""
-        ev = group.evaluate(rows)
-        columns = _columns(ev)
-        epochs, steps = group.host["epoch"][rows].tolist(), group.host["step"][rows].tolist()
-        for i, r in enumerate(rows.tolist()):
-            s = group.sessions[r]
-            s.epoch, s.step = epochs[i], steps[i]
-            values: dict[str, Any] = {name: column[i] for name, column in columns.items()}
-            if len(group.last_grad_norms) > r:
-                values["grad_norms"] = group.last_grad_norms[r].tolist()
-            if not len(s.data.labels["val"]):
-                values["val_loss"] = values["val_accuracy"] = None
-            reason = s.record_epoch(values)
-            if s.capture_best:
-                s.best_params, s.capture_best = group.export_params(s.row), False
-            if reason is not None:
-                if reason.startswith("early stopping") and s.best_params is not None:
-                    group.load_params(s.row, s.best_params)
-                    # The state shows the restored weights, not the last epoch's.
-                    restored = _columns(group.evaluate(np.array([s.row])))
-                    s.show_evaluation({name: column[0] for name, column in restored.items()})
-                self._stop(s, reason)
-                continue
-            if s.train_waiters:
-                done = [w for w in s.train_waiters if s.epoch >= w[0]]
-                if done:
-                    s.train_waiters = [w for w in s.train_waiters if s.epoch < w[0]]
-                    s.changes += 1
-                    for _, fut in done:
-                        fut.set_result(s.snapshot())
-                    self._sync_running(s)
-
-    def _advance_jobs(self) -> None:
-        """Give each learning-rate range test a few mini-batches and report its progress."""
-        for job in list(self._jobs):
-            finder, progress, fut = job
-            try:
-                finder.run(10)
-                result = finder.result()
-                progress(result)
-            except Exception as exc:  # noqa: BLE001 - the caller hears of it
-                self._jobs.remove(job)
-                fut.set_exception(exc)
-                continue
-            if finder.done:
-                self._jobs.remove(job)
-                fut.set_result(result)
-
-    def _tick(self, now: float) -> None:
-        """Stream frames to watched sessions, update rates, pause idle ones."""
-        idle_after = self.settings.idle_pause_seconds
-        for s in self._sessions.values():
-            if s.running and now - s.rate_time >= 0.5:
-                s.epochs_per_second = (s.epoch - s.rate_epoch) / (now - s.rate_time)
-                s.rate_epoch, s.rate_time = s.epoch, now
-            if s.running and not s.watchers and now - s.last_activity > idle_after:
-                self._stop(s, "idle: nobody watched or drove this session")
-        for group in list(self._groups.values()):
-            watched = [s for s in group.sessions if s.watchers and (s.dirty or s.wants_training)]
-            if watched:
-                self._publisher.submit(self._frame_job(group, watched))
-
-    def _frame_job(self, group: Group, watched: list[Session]) -> FrameJob:
-        """Copies of what the publisher thread needs, so training can go on while it draws."""
-        rows = np.array([s.row for s in watched], dtype=np.int64)
-        sel = torch.from_numpy(rows).to(self.device)
-        job = FrameJob(group.key, group.net, {n: group.tensors[n].index_select(0, sel) for n in group.shapes})
-        classification = watched[0].classification
-        if classification:
-            for part in PARTS:
-                if group.caps[part]:
-                    job.data[f"x_{part}"] = group.tensors[f"x_{part}"].index_select(0, sel)
-        for s in watched:
-            s.step = int(group.host["step"][s.row])
-            s.frame_seq += 1
-            names = ["epoch", "train_loss", "test_loss"] + (["validation_loss"] if len(s.data.labels["val"]) else [])
-            history = np.array(s.history.streamed(names), dtype=np.float32).reshape(len(names), -1)
-            header = {
-                "type": "frame", "id": s.id, "seq": s.frame_seq, "data_version": s.data.version,
-                "state": s.snapshot().model_dump(),
-                "history": {"length": history.shape[1], "stride": s.history.stride, "rows": names},
-            }
-            job.sessions.append(FrameMeta(
-                header, history, s.data.labels if classification else {}, s.data.classes,
-                (0.0, 1.0) if classification else (-1.0, 1.0), list(s.watchers), s, s.view_version, s.changes,
-                bool(s.neuron_watchers), s.data,
-            ))
-        return job
