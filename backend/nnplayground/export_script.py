@@ -16,6 +16,7 @@ from typing import Any
 from .data import datasets, features
 from .engine import module as engine_module
 from .engine import schedules
+from .engine.group import GroupKey
 from .engine.network import plan
 from .engine.optim import OPTIMIZERS
 from .schemas import SessionConfig
@@ -127,11 +128,8 @@ def _optimizer(config: SessionConfig) -> str:
     return calls[t.optimizer]
 
 
-def _network(config: SessionConfig) -> tuple[list[str], list[str]]:
+def _network(key: GroupKey) -> tuple[list[str], list[str]]:
     """The Network class body lines (same module names as PlainNetwork) and the helper classes it needs."""
-    from .exports import network_key  # late: exports imports this module
-
-    key = network_key(config)
     blocks, helpers = [], []
     for lp in plan(key):
         parts = [f'("linear", nn.Linear({lp.fan_in}, {lp.linear_out}))']
@@ -150,25 +148,27 @@ def _network(config: SessionConfig) -> tuple[list[str], list[str]]:
 
 
 def python_script(
-    config: SessionConfig, session_id: str, progress: dict[str, Any], weights: dict[str, Any] | None
+    config: SessionConfig, key: GroupKey, session_id: str, progress: dict[str, Any], weights: dict[str, Any] | None,
+    data: dict[str, tuple[list[Any], list[float]]] | None = None,
 ) -> str:
-    """The script's text; `weights` (torch state_dict as nested lists) is embedded when given."""
+    """The script's text. `key` shapes the network; `weights` (torch state_dict as nested lists)
+    are embedded when given; `data` (network inputs and labels per part) replaces the generator
+    for data no generator makes (tables, the user's own)."""
     d, t = config.data, config.training
-    generator = datasets.GENERATORS[d.dataset].__name__
     classification = config.problem == "classification"
     epochs = int(progress.get("epoch") or 0)
-    blocks, helpers = _network(config)
+    blocks, helpers = _network(key)
     init_w, init_b = _INITS[config.network.init]
     scheduled = t.schedule.kind != "constant"
     bn = config.network.batch_norm != "none" and bool(config.network.hidden_layers)
     loss = _LOSSES[config.loss].format(delta=t.huber_delta)
-    call = f"{generator}(NUM_POINTS, NOISE / 100.0, rng" + (", CLASSES)" if d.dataset in datasets.MULTI_CLASS else ")")
     lines = [
         "#!/usr/bin/env python3",
         f'"""nnplayground session {session_id} as a standalone PyTorch script (exported {_today()}).',
         "",
         "It rebuilds the session's data set, network, optimiser and training loop with numpy and torch",
-        "only; the data-set code is copied from nnplayground.data, so the points are the session's.",
+        "only; " + ("the data-set code is copied from nnplayground.data, so the points are the session's."
+                    if data is None else "the session's data are carried in it, as the network sees them."),
         "",
         f"    python {script_name(session_id)}                  # "
         + (f"the session's weights (epoch {epochs}), then {DEFAULT_MORE_EPOCHS} more epochs" if weights
@@ -204,38 +204,7 @@ def python_script(
         f"SESSION_EPOCHS, SESSION_STEP = {epochs}, {int(progress.get('step') or 0)}",
         "",
         "",
-        "# ---- data: copied from nnplayground.data ----------------------------------------------------",
-        "",
-        copy_source(datasets, [generator, "split3", "EXTENT"]),
-        "",
-        "",
-        _feature_code(list(config.features)),
-        "",
-        "",
-        "def targets(labels: np.ndarray) -> torch.Tensor:",
-        '    """Training targets: class indices for cross-entropy, else a column (n, 1)."""',
-        "    y = torch.from_numpy(labels)",
-        "    return y.long() if LOSS_IS_CCE else y[:, None]",
-        "",
-        "",
-        f"LOSS_IS_CCE = {config.loss == 'cce'}",
-        "",
-        "",
-        "def make_data() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:",
-        '    """The train, validation (if any) and test parts as (features (n, k), targets), as in the playground."""',
-        "    rng = np.random.default_rng(SEED)",
-        f"    points, labels = {call}",
-        "    order = rng.permutation(NUM_POINTS)  # shuffled before the split, as the playground does",
-        "    points = np.clip(points[order], -EXTENT, EXTENT).astype(np.float32)",
-        "    labels = labels[order].astype(np.float32)",
-        "    parts = split3(points, labels, TRAIN_RATIO, VALIDATION_RATIO)",
-        "    return {",
-        "        name: (torch.from_numpy(feature_matrix(p, FEATURES)), targets(y))",
-        '        for name, (p, y) in zip(("train", "validation", "test"), parts)',
-        "        if len(p)",
-        "    }",
-        "",
-        "",
+        *(_generated_data(config) if data is None else _embedded(data, config.loss == "cce")),
         "# ---- network -------------------------------------------------------------------------------",
         "",
     ]
@@ -406,6 +375,70 @@ def python_script(
         "",
     ]
     return "\n".join(lines)
+
+
+def _targets(cce: bool) -> list[str]:
+    return [
+        "def targets(labels: np.ndarray) -> torch.Tensor:",
+        '    """Training targets: class indices for cross-entropy, else a column (n, 1)."""',
+        "    y = torch.from_numpy(np.asarray(labels, dtype=np.float32))",
+        f"    return {'y.long()' if cce else 'y[:, None]'}",
+        "",
+        "",
+    ]
+
+
+def _generated_data(config: SessionConfig) -> list[str]:
+    """The data section for a generated data set: the playground's own generator code, copied."""
+    d = config.data
+    generator = datasets.GENERATORS[d.dataset].__name__
+    call = f"{generator}(NUM_POINTS, NOISE / 100.0, rng" + (", CLASSES)" if d.dataset in datasets.MULTI_CLASS else ")")
+    return [
+        "# ---- data: copied from nnplayground.data ----------------------------------------------------",
+        "",
+        copy_source(datasets, [generator, "split3", "EXTENT"]),
+        "",
+        "",
+        _feature_code(list(config.features)),
+        "",
+        "",
+        *_targets(config.loss == "cce"),
+        "def make_data() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:",
+        '    """The train, validation (if any) and test parts as (features (n, k), targets), as in the playground."""',
+        "    rng = np.random.default_rng(SEED)",
+        f"    points, labels = {call}",
+        "    order = rng.permutation(NUM_POINTS)  # shuffled before the split, as the playground does",
+        "    points = np.clip(points[order], -EXTENT, EXTENT).astype(np.float32)",
+        "    labels = labels[order].astype(np.float32)",
+        "    parts = split3(points, labels, TRAIN_RATIO, VALIDATION_RATIO)",
+        "    return {",
+        "        name: (torch.from_numpy(feature_matrix(p, FEATURES)), targets(y))",
+        '        for name, (p, y) in zip(("train", "validation", "test"), parts)',
+        "        if len(p)",
+        "    }",
+        "",
+        "",
+    ]
+
+
+def _embedded(data: dict[str, tuple[list[Any], list[float]]], cce: bool) -> list[str]:
+    """The data section for data no generator makes: each part as the network sees it, literally."""
+    return [
+        "# ---- data: the session's own (a table, or points uploaded or drawn) ------------------------",
+        "# Each part as the network sees it: inputs (n, k) (columns standardised, or input features",
+        "# of the points, as the session chose) and labels.",
+        "",
+        f"DATA = {pprint.pformat(data, sort_dicts=False, width=110, compact=True)}",
+        "",
+        "",
+        *_targets(cce),
+        "def make_data() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:",
+        '    """The train, validation (if any) and test parts as (inputs, targets)."""',
+        "    return {name: (torch.tensor(x, dtype=torch.float32).reshape(len(y), -1), targets(y))",
+        "            for name, (x, y) in DATA.items()}",
+        "",
+        "",
+    ]
 
 
 def script_name(session_id: str) -> str:

@@ -22,20 +22,21 @@ import json
 import math
 import zipfile
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .config import Settings
-from .data import split3
+from .data import GENERATORS
+from .data.tabular import MAX_FEATURES
 from .engine import checkpoint as engine_checkpoint
 from .engine.group import GroupKey
 from .engine.history import History
 from .engine.module import PlainNetwork
 from .engine.network import buffer_shapes, parameter_shapes
 from .engine.optim import OPTIMIZERS
+from .engine.session import Session
 from .export_script import python_script
 from .schemas import LimitError, SessionConfig, check_limits
 
@@ -55,22 +56,28 @@ class ExportUnavailable(Exception):
     """The format needs an optional package that is not installed; the message says how to add it."""
 
 
-def network_key(config: SessionConfig) -> GroupKey:
-    """The GroupKey that shapes a config's network (the batch cap does not shape it: 1 here)."""
-    return GroupKey(
-        features=tuple(config.features), widths=tuple(config.network.hidden_layers),
-        activations=tuple(config.network.activations),
-        n_out=config.num_classes if config.loss == "cce" else 1, loss=config.loss,
-        optimizer=config.training.optimizer, batch_cap=1, leaky_slope=config.network.leaky_relu_slope,
-        huber_delta=config.training.huber_delta if config.loss == "huber" else 1.0,
-        batch_norm=config.network.batch_norm, dropout=config.network.dropout,
-    )
+def session_of(config: dict[str, Any], custom_data: dict[str, Any] | None = None) -> Session:
+    """A throwaway engine Session for a config (and the user's own data): its data and network
+    shape are exactly what the engine would build (tables feed all their columns, not features)."""
+    minimal = {
+        "format": engine_checkpoint.FORMAT, "version": engine_checkpoint.VERSION, "config": config,
+        "progress": {}, "custom_data": custom_data, "model": {},
+    }
+    try:
+        session, _, _ = engine_checkpoint.restore("export", minimal)
+    except (TypeError, KeyError, IndexError) as e:  # malformed data of one's own
+        raise ValueError(f"the checkpoint's data cannot be rebuilt: {e}") from None
+    return session
+
+
+def network_key(ckpt: dict[str, Any]) -> GroupKey:
+    """The GroupKey that shapes a checkpoint's network (config, and custom_data if any)."""
+    return session_of(ckpt["config"], ckpt.get("custom_data")).key()
 
 
 def torch_state_dict(ckpt: dict[str, Any]) -> dict[str, torch.Tensor]:
     """The checkpoint's weights as the state_dict of PlainNetwork (torch's layout and names)."""
-    config = SessionConfig.model_validate(ckpt["config"])
-    model = PlainNetwork(network_key(config)).load_row(ckpt["model"])
+    model = PlainNetwork(network_key(ckpt)).load_row(ckpt["model"])
     return {name: t.detach().clone().contiguous() for name, t in model.state_dict().items()}
 
 
@@ -80,11 +87,13 @@ def _lists(tensors: dict[str, torch.Tensor]) -> dict[str, Any]:
 
 def json_export(ckpt: dict[str, Any]) -> dict[str, Any]:
     """The checkpoint as plain JSON values; `import` reads it back."""
-    out = {k: v for k, v in ckpt.items() if k not in ("model", "optimizer")}
+    out = {k: v for k, v in ckpt.items() if k not in ("model", "optimizer", "custom_data")}
     out.update(format=JSON_FORMAT, checkpoint_format=ckpt["format"], exported=_now())
     out["model"] = _lists(ckpt["model"])
     out["optimizer"] = _lists(ckpt.get("optimizer", {}))
     out["state_dict"] = _lists(torch_state_dict(ckpt))
+    custom = ckpt.get("custom_data") or {}  # the user's own data: its x and y tensors as lists too
+    out["custom_data"] = {k: v.tolist() if isinstance(v, torch.Tensor) else v for k, v in custom.items()} or None
     return out
 
 
@@ -107,12 +116,27 @@ def export(ckpt: dict[str, Any], fmt: str) -> bytes:
         # The row's step counter is exact; the session's copy is refreshed only now and then.
         progress["step"] = (ckpt.get("counters") or {}).get("step", progress.get("step", 0))
         weights = _lists(torch_state_dict(ckpt)) if progress.get("epoch") else None
-        return python_script(config, str(ckpt.get("id") or "session"), progress, weights).encode()
+        session = session_of(ckpt["config"], ckpt.get("custom_data"))
+        key = session.key()
+        data = None if config.data.dataset in GENERATORS else _embedded_data(session)
+        return python_script(config, key, str(ckpt.get("id") or "session"), progress, weights, data).encode()
     if fmt == "safetensors":
         return _safetensors(ckpt)
     if fmt == "onnx":
         return _onnx(ckpt)
     raise ValueError(f"unknown format {fmt!r}; choose one of {list(FORMATS)}")
+
+
+def _embedded_data(session: Session) -> dict[str, tuple[list[Any], list[float]]]:
+    """Data that no generator makes (a table, the user's own): each part's network inputs and
+    labels, as the engine feeds them, for the python export to carry literally."""
+    features = list(session.config.features)
+    names = {"train": "train", "val": "validation", "test": "test"}
+    return {
+        names[part]: (session.data.network_inputs(part, features).tolist(), session.data.labels[part].tolist())
+        for part in names
+        if len(session.data.labels[part])
+    }
 
 
 def _safetensors(ckpt: dict[str, Any]) -> bytes:
@@ -134,9 +158,9 @@ def _onnx(ckpt: dict[str, Any]) -> bytes:
         )
     import warnings
 
-    config = SessionConfig.model_validate(ckpt["config"])
-    model = PlainNetwork(network_key(config)).load_row(ckpt["model"]).eval()
-    example = torch.zeros(2, len(config.features))
+    key = network_key(ckpt)
+    model = PlainNetwork(key).load_row(ckpt["model"]).eval()
+    example = torch.zeros(2, len(key.features))
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
@@ -243,11 +267,32 @@ def _tensor(name: str, value: Any, shape: tuple[int, ...]) -> torch.Tensor:
     return t
 
 
-def _epoch_len(config: SessionConfig) -> int:
-    """Mini-batches per epoch for a config (the split decides how many points train)."""
-    n = config.data.num_points
-    train, _, _ = split3(np.zeros((n, 2)), np.zeros(n), config.data.train_ratio, config.data.validation_ratio)
-    return -(-len(train[0]) // config.training.effective_batch(len(train[0])))
+class _Table(_Strict):
+    name: str = Field(max_length=200)
+    columns: list[Annotated[str, Field(max_length=200)]] = Field(min_length=1, max_length=MAX_FEATURES)
+    class_names: list[Annotated[str, Field(max_length=200)]] | None = Field(None, min_length=2, max_length=64)
+    problem: Literal["classification", "regression"]
+
+
+def _custom_data(value: Any, max_points: int) -> dict[str, Any] | None:
+    """The user's own data of a checkpoint, checked: names, sizes, finite values, class indices."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError("custom_data must be a dict")
+    try:
+        table = _Table.model_validate(value)
+    except ValidationError as e:
+        raise _readable(e, "custom_data") from None
+    y_in = value.get("y")
+    n = len(y_in) if isinstance(y_in, (list, torch.Tensor)) else -1
+    if not 1 <= n <= max_points:
+        raise ValueError(f"custom_data must hold 1 to {max_points} rows (got {max(n, 0)})")
+    x = _tensor("custom_data.x", value.get("x"), (n, len(table.columns)))
+    y = _tensor("custom_data.y", y_in, (n,))
+    if table.class_names is not None and not bool(((y >= 0) & (y < len(table.class_names)) & (y == y.round())).all()):
+        raise ValueError("custom_data.y must be class indices below len(class_names)")
+    return {**table.model_dump(), "x": x, "y": y}
 
 
 def _readable(e: ValidationError, where: str) -> ValueError:
@@ -278,7 +323,12 @@ def validated(obj: Any, settings: Settings | None = None) -> dict[str, Any]:
             check_limits(config, settings)
         except LimitError as e:
             raise ValueError(f"{'.'.join(map(str, e.loc))}: {e.message}") from None
-    key = network_key(config)
+    # A stored session is never refused for a limit lowered since; an import is.
+    custom = _custom_data(obj.get("custom_data"), settings.max_points if settings else 100_000)
+    session = session_of(config.model_dump(mode="json"), custom)
+    key = session.key()
+    n_train = session.data.n_train
+    epoch_len = -(-n_train // config.training.effective_batch(n_train))
     shapes = {**parameter_shapes(key), **buffer_shapes(key)}
     model = obj.get("model")
     if not isinstance(model, dict):
@@ -311,7 +361,7 @@ def validated(obj: Any, settings: Settings | None = None) -> dict[str, Any]:
             hyper[name] = float(value)
     # Sizes (batch, points, epoch length) always come from the config; positions are kept if sane.
     counters = {}
-    for name, high in (("epoch", 10**9), ("step", 10**12), ("steps_in_epoch", _epoch_len(config) - 1)):
+    for name, high in (("epoch", 10**9), ("step", 10**12), ("steps_in_epoch", epoch_len - 1)):
         value = counters_in.get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= high:
             counters[name] = int(value)
@@ -319,5 +369,5 @@ def validated(obj: Any, settings: Settings | None = None) -> dict[str, Any]:
         "format": engine_checkpoint.FORMAT, "version": engine_checkpoint.VERSION,
         "id": str(obj.get("id", ""))[:64], "config": config.model_dump(mode="json"),
         "model": params, "optimizer": slots, "hyper": hyper, "counters": counters,
-        "progress": progress.model_dump(), "history": history.model_dump(),
+        "progress": progress.model_dump(), "history": history.model_dump(), "custom_data": custom,
     }

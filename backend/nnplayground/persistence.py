@@ -65,8 +65,13 @@ class Persistence:
         await asyncio.to_thread(self.store.close)
 
     async def _autosave_loop(self) -> None:
+        interval = self.settings.autosave_seconds
+        next_at = time.monotonic() + interval
         while True:
-            await asyncio.sleep(self.settings.autosave_seconds)
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            # A fixed cadence (a save's own time counts against the interval), so snapshots are at
+            # most one interval apart and a crash loses at most that much training.
+            next_at = max(next_at + interval, time.monotonic())
             try:
                 await self.autosave()
                 await self.expire_idle()
@@ -84,7 +89,11 @@ class Persistence:
             ckpt = await asyncio.to_thread(self.store.read_checkpoint, record.checkpoint)
             try:
                 if ckpt is not None:
-                    await asyncio.wrap_future(self.engine.restore_session(record.id, exports.validated(ckpt)))
+                    ckpt = exports.validated(ckpt)
+                    await asyncio.wrap_future(self.engine.restore_session(record.id, ckpt))
+                    if ckpt["progress"]["init_count"] != record.init_count or ckpt["config"] != record.config:
+                        # Killed between writing the file and its row: the file is the truth.
+                        await asyncio.to_thread(self.store.sync_row, record.id, ckpt)
                 else:
                     # No weights (dropped for space, or unreadable): the config comes back, untrained.
                     log.warning("session %s has no readable checkpoint; restoring its config only", record.id)

@@ -291,12 +291,14 @@ class Store:
         return _session(row) if row else None
 
     def save_sessions(self, items: list[SaveItem], max_runs: int = 50) -> list[str]:
-        """Write each item's checkpoint file and upsert its row; returns the ids of runs recorded.
+        """Write each item's checkpoint file, then upsert all their rows in one transaction; returns
+        the ids of runs recorded.
 
         When a session's init count moved since its last save, the run that the save held ended
         (a reset, or a config change that re-initialised it): that older checkpoint becomes a run.
         """
         runs: list[str] = []
+        rows = []
         with self._lock:
             now = time.time()
             for item in items:
@@ -308,18 +310,29 @@ class Store:
                     if run_id is not None:
                         runs.append(run_id)
                 write_atomically(self._file(rel), item.ckpt, self.fsync)
-                with _transaction(self._db):
-                    self._db.execute(
-                        """INSERT INTO sessions (id, token_hash, client, config, state, created, updated,
-                                                 last_activity, checkpoint, init_count)
-                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                           ON CONFLICT(id) DO UPDATE SET config = excluded.config, state = excluded.state,
-                               updated = excluded.updated, last_activity = excluded.last_activity,
-                               checkpoint = excluded.checkpoint, init_count = excluded.init_count""",
-                        (item.id, item.token_hash, item.client, json.dumps(item.ckpt["config"]),
-                         json.dumps(summary(item.ckpt)), now, now, item.last_activity, rel, init_count),
-                    )
+                rows.append((item.id, item.token_hash, item.client, json.dumps(item.ckpt["config"]),
+                             json.dumps(summary(item.ckpt)), now, now, item.last_activity, rel, init_count))
+            # A crash before this commit leaves files newer than their rows; restore trusts the
+            # files and `sync_row` puts the rows right.
+            with _transaction(self._db):
+                self._db.executemany(
+                    """INSERT INTO sessions (id, token_hash, client, config, state, created, updated,
+                                             last_activity, checkpoint, init_count)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT(id) DO UPDATE SET config = excluded.config, state = excluded.state,
+                           updated = excluded.updated, last_activity = excluded.last_activity,
+                           checkpoint = excluded.checkpoint, init_count = excluded.init_count""",
+                    rows,
+                )
         return runs
+
+    def sync_row(self, session_id: str, ckpt: dict[str, Any]) -> None:
+        """Make a session's row describe the checkpoint file it was restored from."""
+        with self._lock, _transaction(self._db):
+            self._db.execute(
+                "UPDATE sessions SET config = ?, state = ?, init_count = ? WHERE id = ?",
+                (json.dumps(ckpt["config"]), json.dumps(summary(ckpt)), _init_count(ckpt), session_id),
+            )
 
     def touch(self, activity: dict[str, float]) -> None:
         """Record the last REST or websocket activity of sessions (for expiry after a restart)."""

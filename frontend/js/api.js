@@ -23,14 +23,15 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, { body, token, keepalive } = {}) {
+async function request(method, path, { body, token, keepalive, raw, contentType } = {}) {
   const headers = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (raw !== undefined) headers['Content-Type'] = contentType || 'application/octet-stream';
   if (token) headers.Authorization = `Bearer ${token}`;
   const res = await fetch(path, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body),
     keepalive: Boolean(keepalive),
   });
   if (res.status === 204) return null;
@@ -51,6 +52,20 @@ export const api = {
   createSession: (config) => request('POST', '/api/sessions', { body: config }),
   getSession: (id, token) => request('GET', `/api/sessions/${id}`, { token }),
   patchSession: (id, token, partial) => request('PATCH', `/api/sessions/${id}`, { body: partial, token }),
+  /** Per-part metrics: confusion, per-class scores, ROC / PR curves; regression errors. */
+  metrics: (id, token) => request('GET', `/api/sessions/${id}/metrics`, { token }),
+  /** Gradient norms over epochs, dead units, weight and activation histograms. */
+  diagnostics: (id, token) => request('GET', `/api/sessions/${id}/diagnostics`, { token }),
+  addPoint: (id, token, point) => request('POST', `/api/sessions/${id}/points`, { body: point, token }),
+  removePoint: (id, token, x, y) =>
+    request('DELETE', `/api/sessions/${id}/points?x=${encodeURIComponent(x)}&y=${encodeURIComponent(y)}`, { token }),
+  /** Upload CSV text as the session's data (the session re-initialises on it). */
+  uploadCsv: (id, token, text, { label, standardize }) =>
+    request(
+      'POST',
+      `/api/sessions/${id}/data?label=${encodeURIComponent(label)}&standardize=${standardize ? 'true' : 'false'}`,
+      { raw: text, contentType: 'text/csv', token },
+    ),
   /** Best effort, survives page unload (fetch keepalive). */
   deleteSession: (id, token) =>
     request('DELETE', `/api/sessions/${id}`, { token, keepalive: true }).catch(() => null),

@@ -3,11 +3,17 @@
 
 import { api, ApiError } from './api.js';
 import { Charts, classColor } from './charts.js';
+import { CompareView } from './compare.js';
 import { Controls } from './controls.js';
+import { CsvUpload, PlaneSelector, PointEditor } from './datatools.js';
+import { DiagnosticsView } from './diagnostics.js';
 import { LrFinder } from './lrfinder.js';
+import { MetricsView } from './metrics.js';
 import { NetworkDiagram } from './network.js';
 import { SessionSocket } from './socket.js';
 import { State } from './state.js';
+import { Tabs } from './tabs.js';
+import { TfImportDialog } from './tfimport.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -42,6 +48,8 @@ class App {
     this.drawScheduled = false;
     this.streamFps = null;
     this.lastRestart = 0;
+    this.latestFrame = null; // the newest decoded frame drawn ({header, arrays})
+    this.dataset = null; // the newest dataset message
   }
 
   async boot() {
@@ -66,7 +74,15 @@ class App {
       onUi: (name) => this.uiChanged(name),
     };
     this.controls = new Controls(this.catalog, this.state, hooks);
-    this.network = new NetworkDiagram(this.catalog, this.state, hooks);
+    this.network = new NetworkDiagram(this.catalog, this.state, {
+      ...hooks,
+      setWeight: (edit) => {
+        if (!this.socket) return false;
+        this.socket.send(edit);
+        this.status(`weight set to ${edit.value}`);
+        return true;
+      },
+    });
     this.lrFinder = new LrFinder({
       send: (msg) => {
         if (!this.socket) return false;
@@ -76,6 +92,54 @@ class App {
       apply: (rate) => this.applyLearningRate(rate),
       draw: (el, result) => this.charts.drawLrFinder(el, result),
     });
+    this.tabs = new Tabs($('tabs'), (name) => this.tabShown(name));
+    this.metrics = new MetricsView({
+      load: () => (this.session ? api.metrics(this.session.id, this.session.token) : Promise.resolve(null)),
+      changeKey: () => `${this.session?.id}:${this.lastHeader?.seq ?? -1}:${this.datasetVersion}`,
+      isShown: (tab) => this.tabs.isShown(tab),
+    });
+    this.diagnostics = new DiagnosticsView({
+      load: () => (this.session ? api.diagnostics(this.session.id, this.session.token) : Promise.resolve(null)),
+      changeKey: () => `${this.session?.id}:${this.lastHeader?.seq ?? -1}:${this.datasetVersion}`,
+      isShown: () => this.tabs.isShown('diagnostics'),
+    });
+    this.compare = new CompareView({
+      frame: () => this.latestFrame,
+      dataset: () => this.dataset,
+      problem: () => this.state.get('problem'),
+      config: () => this.serverConfig,
+      isShown: () => this.tabs.isShown('compare'),
+      onPin: (on) => {
+        if (on) this.toast('run pinned: change something, then open Compare');
+      },
+    });
+    this.points = new PointEditor({
+      el: $('heatmap'),
+      send: (msg) => {
+        if (!this.socket) return false;
+        this.socket.send(msg);
+        return true;
+      },
+      classes: () => this.controls.numClasses(),
+      problem: () => this.state.get('problem'),
+      points: () => this.dataset,
+      toast: (t) => this.toast(t),
+    });
+    this.upload = new CsvUpload({
+      maxBytes: this.catalog.limits?.max_upload_bytes,
+      upload: (text, opts) => {
+        if (!this.session) return Promise.reject(new Error('no session yet'));
+        return api.uploadCsv(this.session.id, this.session.token, text, opts);
+      },
+    });
+    this.plane = new PlaneSelector({
+      send: (plane) => {
+        if (!this.socket) return;
+        this.socket.send({ type: 'update', config: { data: { plane } } });
+        this.status('showing another plane…');
+      },
+    });
+    this.tfImport = new TfImportDialog(this.catalog, (values, result) => this.importTf(values, result));
     this.charts.problem = this.state.get('problem');
     this.charts.setShowTest(this.state.get('show_test'));
     this.charts.setDiscretize(this.state.get('discretize'));
@@ -96,6 +160,24 @@ class App {
     });
 
     await this.startSession();
+  }
+
+  /** Data of more than two columns: its columns are the inputs; the plane shows two of them. */
+  showDataShape(msg) {
+    const columns = msg.columns && msg.columns.length > 2 ? msg.columns : null;
+    this.plane.setDataset(msg);
+    this.network.setColumns(columns);
+    this.points.setEnabled(!columns);
+    this.charts.setAxisTitles(columns ? this.plane.titles() : null);
+    document.body.classList.toggle('tabular', Boolean(columns));
+  }
+
+  /** An output tab came into view. */
+  tabShown(name) {
+    this.charts.setHeatmapVisible(name === 'boundary');
+    if (name === 'metrics' || name === 'curves') this.metrics.shown();
+    if (name === 'diagnostics') this.diagnostics.shown();
+    if (name === 'compare') this.compare.shown();
   }
 
   defaultDatasetFor(problem) {
@@ -125,10 +207,16 @@ class App {
       }
     }
     this.session = { id: created.id, token: created.token };
+    this.metrics?.reset();
+    this.diagnostics?.reset();
     this.adoptConfig(created.config);
     this.showSessionState(created.state);
     this.socket = new SessionSocket(created.id, created.token, {
-      onOpen: () => this.status(`connected · session ${created.id.slice(0, 8)}`),
+      onOpen: () => {
+        this.status(`connected · session ${created.id.slice(0, 8)}`);
+        // Every neuron's map over the plane, for the network diagram.
+        this.socket?.send({ type: 'views', neurons: true });
+      },
       onMessage: (msg) => this.message(msg),
       onFrame: (frame) => this.frame(frame),
       onClose: ({ code, reason, willRetry }) => {
@@ -170,6 +258,7 @@ class App {
     this.writeHash();
     if (before !== this.state.get('problem')) this.showProblem();
     this.showClasses();
+    this.points?.render();
   }
 
   /** K classes: the heatmap's palette and the output neuron's colours. */
@@ -237,6 +326,21 @@ class App {
   hashEdited() {
     const wanted = new State(this.state.defaults);
     wanted.readHash(location.hash, (p) => this.defaultDatasetFor(p));
+    this.applyWanted(wanted);
+  }
+
+  /** A TensorFlow Playground link's set-up (State values over the defaults, tfimport.js). */
+  importTf(values, result) {
+    const wanted = new State(this.state.defaults);
+    for (const [name, v] of Object.entries(values)) wanted.set(name, v);
+    this.applyWanted(wanted);
+    this.writeHash();
+    const warn = result?.warnings?.length ? ` (${result.warnings.length} warning${result.warnings.length > 1 ? 's' : ''}: ${result.warnings.join('; ')})` : '';
+    this.toast(`imported the TensorFlow Playground set-up${warn}`);
+  }
+
+  /** Move the page to the set-up `wanted` holds: change what differs, tell the server. */
+  applyWanted(wanted) {
     const names = [];
     for (const name of Object.keys(wanted.values)) {
       if (JSON.stringify(wanted.get(name)) !== JSON.stringify(this.state.get(name))) {
@@ -262,7 +366,10 @@ class App {
         break;
       case 'dataset':
         this.datasetVersion = msg.version;
+        this.dataset = msg;
         this.charts.setDataset(msg, this.state.get('problem'));
+        this.network.setDataset(msg.train, this.state.get('problem'));
+        this.showDataShape(msg);
         break;
       case 'config': {
         const reinit = msg.state && msg.state.epoch === 0;
@@ -311,7 +418,13 @@ class App {
         this.drawScheduled = false;
         const f = this.pendingFrame;
         this.pendingFrame = null;
-        if (f) this.charts.render(f);
+        if (f) {
+          this.latestFrame = f;
+          this.charts.render(f);
+          this.compare.frame();
+          this.network.valueRange = f.header.grid?.value_range;
+          this.network.setFrame(f.header, f.arrays);
+        }
       });
     }
   }
@@ -370,8 +483,19 @@ window.nnpg = Object.freeze({
   framesReceived: () => app.framesReceived,
   sessionState: () => copy(app.sessionState),
   datasetVersion: () => app.datasetVersion,
+  dataset: () => copy(app.dataset),
   sessionId: () => app.session?.id ?? null,
   lrRangeTest: () => copy(app.lrFinder?.result ?? null),
+  metrics: () => copy(app.metrics?.metrics ?? null),
+  /** W{layer}[from][to] of the newest frame drawn (from null: the bias b{layer}[to]). */
+  weight: (layer, from, to) => app.network?.weight(layer, from, to) ?? null,
+  neuronMapsDrawn: () => Boolean(app.network?.mapsDrawn),
+  diagnostics: () => copy(app.diagnostics?.data ?? null),
+  pinned: () =>
+    app.compare?.pinned
+      ? { epochs: app.compare.pinned.history.epoch.length, boundary: Boolean(app.compare.pinned.boundary), config: copy(app.compare.pinned.config) }
+      : null,
+  tab: () => app.tabs?.current ?? null,
 });
 
 app.boot().catch((err) => {

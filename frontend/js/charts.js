@@ -34,6 +34,26 @@ function Plotly() {
   return window.Plotly;
 }
 
+/** A frame's grid.extent as [[xlo, xhi], [ylo, yhi]]: [lo, hi] for both axes, or one per axis. */
+export function axesOf(extent) {
+  const e = extent || [-6, 6];
+  if (Array.isArray(e[0])) return [e[0], e[1] || e[0]];
+  return [e, e];
+}
+
+/** About five round tick values over [lo, hi]. */
+function ticks(lo, hi) {
+  if (lo === -6 && hi === 6) return [-6, -3, 0, 3, 6];
+  const span = hi - lo;
+  if (!(span > 0)) return undefined;
+  const raw = span / 4;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((st) => st >= raw) || raw;
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) out.push(Number(v.toPrecision(10)));
+  return out;
+}
+
 function linspace(lo, hi, n) {
   if (n < 2) return [lo];
   return Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
@@ -88,7 +108,21 @@ export class Charts {
     this.historyKey = '';
     this.confusionKey = { train: '', test: '' };
     this.drawn = { heatmap: false, loss: false };
+    this.heatmapVisible = true; // false while another output tab hides it: frames skip drawing it
     this.initPlots();
+  }
+
+  /** The Boundary tab was hidden or shown again: catch up with the newest grid then. */
+  setHeatmapVisible(visible) {
+    const was = this.heatmapVisible;
+    this.heatmapVisible = Boolean(visible);
+    if (this.heatmapVisible && !was) {
+      const P = Plotly();
+      this.drawHeatmap();
+      for (const el of [this.els.heatmap, this.els.confusionTrain, this.els.confusionTest]) {
+        if (el && el.data) P.Plots.resize(el);
+      }
+    }
   }
 
   initPlots() {
@@ -248,16 +282,16 @@ export class Charts {
   /** layout.images for the K-class map (none for two classes). */
   heatmapImages() {
     if (!this.classGrid) return [];
-    const [lo, hi] = this.classGrid.extent;
+    const [[lo, hi], [ylo, yhi]] = axesOf(this.classGrid.extent);
     return [
       {
         source: this.classImage(),
         xref: 'x',
         yref: 'y',
         x: lo,
-        y: hi,
+        y: yhi,
         sizex: hi - lo,
-        sizey: hi - lo,
+        sizey: yhi - ylo,
         xanchor: 'left',
         yanchor: 'top',
         sizing: 'stretch',
@@ -277,7 +311,9 @@ export class Charts {
     const range = this.range();
     if (this.grid) {
       const { resolution, extent } = this.grid;
-      const axis = linspace(extent[0], extent[1], resolution);
+      const [xr, yr] = axesOf(extent);
+      const xAxis = linspace(xr[0], xr[1], resolution);
+      const yAxis = linspace(yr[0], yr[1], resolution);
       let z = this.grid.z;
       if (this.discretize) {
         const mid = (range[0] + range[1]) / 2;
@@ -285,8 +321,8 @@ export class Charts {
       }
       traces.push({
         type: 'heatmap',
-        x: axis,
-        y: axis,
+        x: xAxis,
+        y: yAxis,
         z,
         zmin: range[0],
         zmax: range[1],
@@ -307,8 +343,41 @@ export class Charts {
     return traces;
   }
 
+  /** The plane's range: the newest grid's extent (data of d > 2 columns has its own). */
+  extent() {
+    return (this.grid || this.classGrid)?.extent || this.planeExtent || [-6, 6];
+  }
+
+  /** Axes that follow the plane's extent (square when both axes span the same). */
+  planeLayout() {
+    const [xr, yr] = axesOf(this.extent());
+    const square = Math.abs(xr[1] - xr[0] - (yr[1] - yr[0])) < 1e-9;
+    const yaxis = { ...this.heatmapLayout.yaxis, range: yr, tickvals: ticks(yr[0], yr[1]) };
+    if (!square) {
+      delete yaxis.scaleanchor;
+      delete yaxis.scaleratio;
+    }
+    const xaxis = { ...this.heatmapLayout.xaxis, range: xr, tickvals: ticks(xr[0], xr[1]) };
+    if (this.axisTitles) {
+      xaxis.title = { text: this.axisTitles[0], font: { size: 10 }, standoff: 2 };
+      yaxis.title = { text: this.axisTitles[1], font: { size: 10 }, standoff: 2 };
+    }
+    return { xaxis, yaxis };
+  }
+
+  /** Names of the plane's axes (data columns or principal components), or null for x₁ / x₂. */
+  setAxisTitles(titles) {
+    const next = titles && titles.length === 2 ? titles : null;
+    if (JSON.stringify(next) === JSON.stringify(this.axisTitles ?? null)) return;
+    this.axisTitles = next;
+    const margin = { ...this.heatmapLayout.margin, l: next ? 40 : 28, b: next ? 36 : 24 };
+    this.heatmapLayout = { ...this.heatmapLayout, margin };
+    this.drawHeatmap();
+  }
+
   drawHeatmap() {
-    const layout = { ...this.heatmapLayout, images: this.heatmapImages() };
+    const layout = { ...this.heatmapLayout, ...this.planeLayout(), images: this.heatmapImages() };
+    this.drawnExtent = JSON.stringify(this.extent());
     Plotly().react(this.els.heatmap, this.heatmapTraces(), layout, PLOT_CONFIG);
     this.drawn.heatmap = Boolean(this.grid || this.classGrid);
     this.els.heatmap.dataset.classes = String(this.classGrid ? this.classGrid.classes : 2);
@@ -501,7 +570,8 @@ export class Charts {
           this.grid = null;
         }
         this.classGrid = { probs: arrays.grid, classes, resolution, extent };
-        if (!this.drawn.heatmap || this.drawnClasses !== classes) {
+        if (!this.heatmapVisible) this.drawn.heatmap = false;
+        else if (!this.drawn.heatmap || this.drawnClasses !== classes || this.drawnExtent !== JSON.stringify(extent)) {
           this.drawnClasses = classes;
           this.drawHeatmap();
         } else P.relayout(this.els.heatmap, { images: this.heatmapImages() });
@@ -525,7 +595,8 @@ export class Charts {
         const rangeChanged = !this.grid || this.grid.range[0] !== range[0] || this.grid.range[1] !== range[1];
         this.grid = { z, resolution, range, extent };
         // The points' colours depend on the range for regression: redraw all then.
-        if (rangeChanged || !this.drawn.heatmap) this.drawHeatmap();
+        if (!this.heatmapVisible) this.drawn.heatmap = false;
+        else if (rangeChanged || !this.drawn.heatmap || this.drawnExtent !== JSON.stringify(extent)) this.drawHeatmap();
         else {
           const t = this.heatmapTraces()[0];
           P.restyle(this.els.heatmap, { z: [t.z], x: [t.x], y: [t.y], zsmooth: [t.zsmooth] }, [0]);

@@ -71,7 +71,40 @@ const SKETCHES = {
     }
     return null;
   },
+  moons: (x, y) => {
+    // Two interleaving half circles (scikit-learn's make_moons, scaled to the plane).
+    const up = Math.hypot(x + 1.5, y + 0.75);
+    const down = Math.hypot(x - 1.5, y - 0.75);
+    if (y >= -0.75 && Math.abs(up - 3) < 0.8) return -1;
+    if (y <= 0.75 && Math.abs(down - 3) < 0.8) return 1;
+    return null;
+  },
+  checkerboard: (x, y) => ((Math.floor(x / 3) + Math.floor(y / 3)) % 2 === 0 ? 1 : -1),
+  rings: (x, y, k = 3) => {
+    const r = Math.hypot(x, y);
+    const band = 5.8 / k;
+    const c = Math.floor(r / band);
+    if (c >= k || r - c * band > band * 0.7) return null;
+    return { c };
+  },
+  iris: (x, y) => {
+    // Three clouds along a diagonal: setosa apart, versicolor and virginica close.
+    const cs = [
+      [-3.6, -3, 1.4],
+      [0.8, 0.6, 1.6],
+      [3.2, 3, 1.6],
+    ];
+    for (let c = 0; c < 3; c += 1) if (Math.hypot(x - cs[c][0], (y - cs[c][1]) * 1.4) < cs[c][2]) return { c };
+    return null;
+  },
+  pass_fail: (x, y) => {
+    // Hours attended (x) and studied (y): pass above a falling line.
+    const margin = x + y - 0.5;
+    return Math.abs(margin) < 0.6 ? 0 : margin > 0 ? 1 : -1;
+  },
   plane: (x, y) => Math.max(-1, Math.min(1, (x + y) / 9)),
+  sine: (x) => Math.sin((x * Math.PI) / 4),
+  ripple: (x, y) => Math.cos(Math.hypot(x, y) * 1.3) * Math.exp(-Math.hypot(x, y) / 12),
   'multi-gauss': (x, y) => {
     const bump = (cx, cy, s) => s * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / 4);
     return Math.max(-1, Math.min(1, bump(-3, 3, 1) + bump(3, -3, 1) + bump(3, 3, -1) + bump(-3, -3, -1)));
@@ -258,6 +291,12 @@ export class Controls {
           names.unshift('problem');
         }
         this.state.set('dataset', d.name);
+        // Each data set starts with its own number of classes (rings: 3); the slider changes it.
+        const k = d.problem === 'classification' ? d.classes || 2 : 2;
+        if (k >= 2 && k !== this.state.get('classes')) {
+          this.state.set('classes', k);
+          names.push('classes');
+        }
         this.change(this.keepConsistent(names));
       });
       box.appendChild(btn);
@@ -405,7 +444,8 @@ export class Controls {
     // Thumbnails of data sets with k classes show k classes.
     for (const btn of $('datasets').children) {
       const d = this.catalog.datasets.find((x) => x.name === btn.dataset.value);
-      const k = d && (d.max_classes || 2) > 2 ? Math.min(d.max_classes, Math.max(2, s.get('classes'))) : 2;
+      const mine = d && d.name === s.get('dataset');
+      const k = d && (d.max_classes || 2) > 2 ? Math.min(d.max_classes, Math.max(2, mine ? s.get('classes') : d.classes || 2)) : 2;
       const canvas = btn.querySelector('canvas');
       if (canvas && canvas.dataset.classes !== String(k)) {
         canvas.dataset.classes = String(k);
@@ -458,7 +498,8 @@ export class Controls {
   numClasses() {
     const ds = this.catalog.datasets.find((d) => d.name === this.state.get('dataset'));
     if (!ds || ds.problem !== 'classification') return 0;
-    return (ds.max_classes || 2) > 2 ? Math.max(ds.classes || 2, this.state.get('classes')) : 2;
+    // The config's number of classes (set from the data set's own on choosing it, see build()).
+    return (ds.max_classes || 2) > 2 ? Math.max(2, this.state.get('classes')) : Math.max(2, ds.classes || 2);
   }
 
   /** Losses offered for the problem and number of classes. */

@@ -1,8 +1,18 @@
 // The middle column: input features as toggle chips, hidden layers as columns of neurons with
-// +/- buttons, and the links between them drawn in an SVG behind.
+// +/- buttons, and the links between them drawn in an SVG behind, as TensorFlow Playground draws
+// them but for any depth:
+// - every link's colour and width show its weight (frame section `weights`: orange negative,
+//   blue positive, width ∝ |w|); hovering a link shows its value, clicking it edits it
+//   ({"type": "set_weight"} over the websocket, applied live); clicking a neuron edits its bias;
+// - every hidden neuron shows a small map of its output over the plane (frame section `neurons`,
+//   asked for with {"type": "views", "neurons": true}); input features show their own fixed maps;
+//   hovering a neuron or a feature shows its map large, with the training points.
+
+import { divergingColor, drawPoints, featureMap, paintQuantized } from './paint.js';
 
 const $ = (id) => document.getElementById(id);
 const SVG_NS = 'http://www.w3.org/2000/svg';
+const MAP_RES = 20;
 
 function button(className, text, attrs = {}) {
   const b = document.createElement('button');
@@ -13,11 +23,23 @@ function button(className, text, attrs = {}) {
   return b;
 }
 
+/** A weight as people read it: 3 significant digits, a real minus sign. */
+export function formatWeight(w) {
+  if (!Number.isFinite(w)) return String(w);
+  const s = Math.abs(w) >= 100 ? w.toFixed(1) : Number(w.toPrecision(3)).toString();
+  return s.replace('-', '−');
+}
+
+/** TF Playground's link scales: width 0.6..7 px for |w| 0..5; colour orange..grey..blue over -1..1. */
+function linkWidth(w) {
+  return 0.6 + (Math.min(Math.abs(w), 5) / 5) * 6.4;
+}
+
 export class NetworkDiagram {
   /**
    * @param {object} catalog GET /api/catalog (features, limits)
    * @param {import('./state.js').State} state
-   * @param {{onChange: (names: string[]) => void}} hooks
+   * @param {{onChange: (names: string[]) => void, setWeight?: (edit: object) => boolean}} hooks
    */
   constructor(catalog, state, hooks) {
     this.catalog = catalog;
@@ -27,10 +49,19 @@ export class NetworkDiagram {
     this.maxNeurons = catalog.limits?.max_neurons ?? 8;
     this.root = $('network');
     this.svg = $('links');
+    this.links = []; // {layer, from, to: [linear outputs], path, hit, shown}
+    this.weights = null; // {layers: {W0: {shape, offset}...}, values: Float32Array}
+    this.maps = null; // {q: Uint8Array, layers: [units], scale: [m], resolution}
+    this.columns = null; // data columns (d > 2 data) instead of features, or null
+    this.dataset = null; // training points for the big map
+    this.hovered = null; // {kind: 'neuron'|'feature', layer, unit, el}
+    this.editing = null;
     this.buildFeatures();
     $('add-layer').addEventListener('click', () => this.editLayers((l) => l.length < this.maxLayers && l.push(2)));
     $('remove-layer').addEventListener('click', () => this.editLayers((l) => l.length > 0 && l.pop()));
     new ResizeObserver(() => this.drawLinks()).observe(this.root);
+    this.bindLinkEvents();
+    this.bindEditor();
     this.render();
   }
 
@@ -75,11 +106,22 @@ export class NetworkDiagram {
       const chip = button('feature', '', { 'data-testid': `feature-${f.name}`, 'data-value': f.name, title: f.note || f.label });
       const swatch = document.createElement('span');
       swatch.className = 'swatch';
+      const map = featureMap(f.name, MAP_RES);
+      if (map) {
+        const canvas = document.createElement('canvas');
+        canvas.className = 'map';
+        paintQuantized(canvas, map.q, 0, MAP_RES);
+        swatch.appendChild(canvas);
+        swatch.dataset.feature = f.name;
+        swatch.addEventListener('mouseenter', () => this.hover({ kind: 'feature', name: f.name, label: f.label, el: swatch }));
+        swatch.addEventListener('mouseleave', () => this.unhover(swatch));
+      }
       const label = document.createElement('span');
       label.className = 'feature-label';
       label.textContent = f.label;
       chip.append(label, swatch);
       chip.addEventListener('click', () => {
+        if (this.columns) return; // d > 2 data: its columns are the inputs
         const on = new Set(this.state.get('features'));
         if (on.has(f.name)) {
           if (on.size === 1) return; // the server needs at least one input
@@ -94,9 +136,41 @@ export class NetworkDiagram {
     }
   }
 
+  /**
+   * Data of more than two columns: the inputs are its columns (names), not the features; null
+   * goes back to the feature chips.
+   */
+  setColumns(columns) {
+    const next = columns && columns.length ? [...columns] : null;
+    if (JSON.stringify(next) === JSON.stringify(this.columns)) return;
+    this.columns = next;
+    const box = $('features');
+    box.querySelectorAll('.column-chip').forEach((el) => el.remove());
+    for (const chip of box.querySelectorAll('.feature:not(.column-chip)')) chip.hidden = Boolean(next);
+    if (next) {
+      next.forEach((name, j) => {
+        const chip = button('feature active column-chip', '', { 'data-testid': `column-${j}`, title: `data column ${name}` });
+        const label = document.createElement('span');
+        label.className = 'feature-label';
+        label.textContent = name;
+        const swatch = document.createElement('span');
+        swatch.className = 'swatch';
+        chip.append(label, swatch);
+        box.appendChild(chip);
+      });
+    }
+    this.render();
+  }
+
+  /** The training points drawn on the big maps ({x: [[a, b]...], y: [...]}) and their range. */
+  setDataset(dataset, problem) {
+    this.dataset = dataset;
+    this.problem = problem;
+  }
+
   render() {
     const features = new Set(this.state.get('features'));
-    for (const chip of $('features').children) {
+    for (const chip of $('features').querySelectorAll('.feature:not(.column-chip)')) {
       const on = features.has(chip.dataset.value);
       chip.classList.toggle('active', on);
       chip.setAttribute('aria-pressed', String(on));
@@ -144,7 +218,18 @@ export class NetworkDiagram {
       for (let k = 0; k < width; k += 1) {
         const neuron = document.createElement('div');
         neuron.className = 'neuron';
-        neuron.title = `layer ${i + 1}, neuron ${k + 1}`;
+        neuron.title = `layer ${i + 1}, neuron ${k + 1}: click to edit its bias`;
+        neuron.dataset.testid = `neuron-${i}-${k}`;
+        neuron.dataset.layer = String(i);
+        neuron.dataset.unit = String(k);
+        const canvas = document.createElement('canvas');
+        canvas.className = 'map';
+        canvas.width = MAP_RES;
+        canvas.height = MAP_RES;
+        neuron.appendChild(canvas);
+        neuron.addEventListener('mouseenter', () => this.hover({ kind: 'neuron', layer: i, unit: k, el: neuron }));
+        neuron.addEventListener('mouseleave', () => this.unhover(neuron));
+        neuron.addEventListener('click', (ev) => this.openEditor(ev, { layer: i, from: null, to: k }));
         neurons.appendChild(neuron);
       }
       const act = document.createElement('select');
@@ -165,7 +250,23 @@ export class NetworkDiagram {
       col.append(head, neurons, act);
       box.appendChild(col);
     });
-    requestAnimationFrame(() => this.drawLinks());
+    const out = $('output-neuron');
+    if (!out.dataset.bound) {
+      out.dataset.bound = 'true';
+      out.addEventListener('click', (ev) => this.openEditor(ev, { layer: this.state.get('hidden').length, from: null, to: 0 }));
+    }
+    this.hideHover();
+    this.mapsDrawn = false;
+    requestAnimationFrame(() => {
+      this.drawLinks();
+      this.paintMaps();
+    });
+  }
+
+  /** Units of each layer's input: the active inputs, then each hidden layer's width. */
+  shape() {
+    const inputs = this.columns ? this.columns.length : this.state.get('features').length;
+    return [inputs, ...this.state.get('hidden')];
   }
 
   /** Curves from every active input to every neuron of the next layer, and so on to the output. */
@@ -177,24 +278,359 @@ export class NetworkDiagram {
       const r = el.getBoundingClientRect();
       return { x: (side === 'right' ? r.right : r.left) - origin.left, y: r.top + r.height / 2 - origin.top };
     };
-    const columns = [[...$('features').querySelectorAll('.feature.active .swatch')]];
+    const inputs = this.columns
+      ? [...$('features').querySelectorAll('.column-chip .swatch')]
+      : [...$('features').querySelectorAll('.feature.active .swatch')];
+    const columns = [inputs];
     for (const col of $('layers').children) columns.push([...col.querySelectorAll('.neuron')]);
     columns.push([$('output-neuron')]);
 
-    const paths = [];
+    const nodes = [];
+    this.links = [];
     for (let c = 0; c + 1 < columns.length; c += 1) {
-      for (const from of columns[c]) {
+      columns[c].forEach((from, j) => {
         const a = port(from, 'right');
-        for (const to of columns[c + 1]) {
+        columns[c + 1].forEach((to, k) => {
           const b = port(to, 'left');
           const mx = (a.x + b.x) / 2;
+          const d = `M${a.x},${a.y} C${mx},${a.y} ${mx},${b.y} ${b.x},${b.y}`;
+          const hit = document.createElementNS(SVG_NS, 'path');
+          hit.setAttribute('d', d);
+          hit.setAttribute('class', 'link-hit');
           const p = document.createElementNS(SVG_NS, 'path');
-          p.setAttribute('d', `M${a.x},${a.y} C${mx},${a.y} ${mx},${b.y} ${b.x},${b.y}`);
+          p.setAttribute('d', d);
           p.setAttribute('class', 'link');
-          paths.push(p);
+          const link = { layer: c, from: j, unit: k, path: p, hit, shown: '' };
+          hit.dataset.link = String(this.links.length);
+          p.dataset.testid = `link-${c}-${j}-${k}`;
+          hit.dataset.testid = `link-hit-${c}-${j}-${k}`;
+          this.links.push(link);
+          nodes.push(hit, p);
+        });
+      });
+    }
+    this.svg.replaceChildren(...nodes);
+    this.paintLinks();
+  }
+
+  /** Linear outputs of layer `layer` that belong to unit `unit` (2 for maxout; K classes at the output). */
+  targets(layer, unit) {
+    const w = this.weights?.layers[`W${layer}`];
+    const hidden = this.state.get('hidden');
+    if (!w) return [unit];
+    const outs = w.shape[1];
+    if (layer === hidden.length) return Array.from({ length: outs }, (_, k) => k); // output layer
+    if (outs === 2 * hidden[layer]) return [2 * unit, 2 * unit + 1]; // maxout pairs
+    return [unit];
+  }
+
+  /** W{layer}[from][to], or b{layer}[to] when `from` is null; undefined when not (yet) known. */
+  weight(layer, from, to) {
+    if (!this.weights) return undefined;
+    const name = from === null || from === undefined ? `b${layer}` : `W${layer}`;
+    const L = this.weights.layers[name];
+    if (!L) return undefined;
+    const cols = L.shape[L.shape.length - 1];
+    const row = from === null || from === undefined ? 0 : from;
+    if (row >= (L.shape.length > 1 ? L.shape[0] : 1) || to >= cols) return undefined;
+    return this.weights.values[L.offset + row * cols + to];
+  }
+
+  /** Does the frame's weights layout fit the network drawn? (A frame of the old shape may still arrive.) */
+  fits() {
+    if (!this.weights) return false;
+    const shape = this.shape();
+    for (let i = 0; i < shape.length; i += 1) {
+      const w = this.weights.layers[`W${i}`];
+      if (!w || w.shape[0] !== shape[i]) return false;
+    }
+    return true;
+  }
+
+  /** Colour and width of every link from the newest weights (only attributes that changed). */
+  paintLinks() {
+    const ok = this.fits();
+    for (const link of this.links) {
+      let stroke = '';
+      let width = '';
+      if (ok) {
+        const ts = this.targets(link.layer, link.unit);
+        // Several outputs (classes, maxout pairs): the strongest one speaks for the link.
+        let w = 0;
+        for (const t of ts) {
+          const v = this.weight(link.layer, link.from, t);
+          if (v !== undefined && Math.abs(v) >= Math.abs(w)) w = v;
         }
+        stroke = divergingColor(w);
+        width = linkWidth(w).toFixed(2);
+      }
+      const shown = `${stroke}|${width}`;
+      if (shown === link.shown) continue;
+      link.shown = shown;
+      if (stroke) {
+        link.path.style.stroke = stroke;
+        link.path.style.strokeWidth = width;
+      } else {
+        link.path.style.stroke = '';
+        link.path.style.strokeWidth = '';
       }
     }
-    this.svg.replaceChildren(...paths);
+  }
+
+  /** A decoded frame: take its weights and neuron maps (called at most once per animation frame). */
+  setFrame(header, arrays) {
+    if (header.weights && arrays.weights) {
+      const layers = {};
+      for (const l of header.weights.layers || []) layers[l.name] = l;
+      this.weights = { layers, values: arrays.weights };
+      this.paintLinks();
+      if (this.editing) this.refreshEditor();
+    }
+    if (header.neurons && arrays.neurons) {
+      this.maps = { q: arrays.neurons, ...header.neurons };
+      this.paintMaps();
+    }
+    if (this.hovered) this.paintHover();
+  }
+
+  /** Offset of unit k of hidden layer i in the neurons section, or -1. */
+  mapOffset(layer, unit) {
+    const m = this.maps;
+    if (!m) return -1;
+    const res = m.resolution || MAP_RES;
+    let index = 0;
+    for (let i = 0; i < layer; i += 1) index += m.layers[i] ?? 0;
+    if (layer >= m.layers.length || unit >= m.layers[layer]) return -1;
+    return (index + unit) * res * res;
+  }
+
+  paintMaps() {
+    const m = this.maps;
+    const hidden = this.state.get('hidden');
+    if (!m || m.layers.length !== hidden.length || m.layers.some((u, i) => u !== hidden[i])) return;
+    const res = m.resolution || MAP_RES;
+    for (const neuron of $('layers').querySelectorAll('.neuron')) {
+      const off = this.mapOffset(Number(neuron.dataset.layer), Number(neuron.dataset.unit));
+      if (off < 0) continue;
+      paintQuantized(neuron.firstChild, m.q, off, res);
+      if (!neuron.classList.contains('has-map')) neuron.classList.add('has-map');
+    }
+    this.mapsDrawn = true;
+  }
+
+  // ---- the big map on hover ----
+
+  hover(target) {
+    if (target.kind === 'neuron' && !target.el.classList.contains('has-map')) return;
+    this.hovered = target;
+    this.paintHover();
+  }
+
+  unhover(el) {
+    if (this.hovered && this.hovered.el === el) this.hideHover();
+  }
+
+  hideHover() {
+    this.hovered = null;
+    $('neuron-popup').hidden = true;
+  }
+
+  paintHover() {
+    const h = this.hovered;
+    if (!h || !h.el.isConnected) {
+      this.hideHover();
+      return;
+    }
+    const popup = $('neuron-popup');
+    const canvas = $('neuron-popup-canvas');
+    const small = this.popupSmall || (this.popupSmall = document.createElement('canvas'));
+    let text;
+    const extent = this.extent || [-6, 6];
+    if (h.kind === 'neuron') {
+      const off = this.mapOffset(h.layer, h.unit);
+      if (off < 0) return;
+      const res = this.maps.resolution || MAP_RES;
+      paintQuantized(small, this.maps.q, off, res);
+      const index = this.maps.layers.slice(0, h.layer).reduce((a, b) => a + b, 0) + h.unit;
+      const scale = this.maps.scale?.[index];
+      const biases = this.targets(h.layer, h.unit).map((t) => this.weight(h.layer, null, t)).filter((b) => b !== undefined);
+      text = `Layer ${h.layer + 1}, neuron ${h.unit + 1}: its output over the plane` +
+        (scale != null ? ` (largest |output| ${formatWeight(scale)})` : '') +
+        (biases.length ? ` · bias ${biases.map(formatWeight).join(' / ')}` : '');
+      popup.dataset.kind = 'neuron';
+      popup.dataset.layer = String(h.layer);
+      popup.dataset.unit = String(h.unit);
+    } else {
+      const map = featureMap(h.name, 40, extent);
+      if (!map) return;
+      paintQuantized(small, map.q, 0, 40);
+      text = `Input ${h.label}: fixed over the plane (largest |value| ${formatWeight(map.scale)})`;
+      popup.dataset.kind = 'feature';
+    }
+    const size = canvas.width;
+    const ctx = canvas.getContext('2d');
+    ctx.imageSmoothingEnabled = true;
+    ctx.clearRect(0, 0, size, size);
+    ctx.drawImage(small, 0, 0, size, size);
+    if (this.dataset && !this.columns) {
+      ctx.globalAlpha = 0.9;
+      drawPoints(ctx, this.dataset, { extent, problem: this.problem, value_range: this.valueRange }, size);
+      ctx.globalAlpha = 1;
+    }
+    const label = $('neuron-popup-label');
+    if (label.textContent !== text) label.textContent = text;
+    if (popup.hidden) {
+      popup.hidden = false;
+      const r = h.el.getBoundingClientRect();
+      const w = popup.offsetWidth;
+      const left = r.right + 12 + w < window.innerWidth ? r.right + 12 : r.left - 12 - w;
+      popup.style.left = `${Math.max(4, left)}px`;
+      popup.style.top = `${Math.max(4, Math.min(window.innerHeight - popup.offsetHeight - 4, r.top - 80))}px`;
+    }
+  }
+
+  // ---- links: hover shows the value, click edits it ----
+
+  linkName(layer, from, unit) {
+    const hidden = this.state.get('hidden');
+    const src = layer === 0 ? this.inputName(from) : `layer ${layer} #${from + 1}`;
+    const dst = layer === hidden.length ? 'output' : `layer ${layer + 1} #${unit + 1}`;
+    return `${src} → ${dst}`;
+  }
+
+  inputName(j) {
+    if (this.columns) return this.columns[j] ?? `input ${j + 1}`;
+    const name = this.state.get('features')[j];
+    return this.catalog.features.find((f) => f.name === name)?.label || name || `input ${j + 1}`;
+  }
+
+  /** Labels for the linear outputs of a unit (classes at the output, the two halves of maxout). */
+  targetLabel(layer, t, count) {
+    if (count <= 1) return '';
+    return layer === this.state.get('hidden').length ? `class ${t}` : `piece ${(t % 2) + 1}`;
+  }
+
+  bindLinkEvents() {
+    const tip = $('link-tip');
+    const linkOf = (ev) => {
+      const i = ev.target?.dataset?.link;
+      return i === undefined ? null : this.links[Number(i)];
+    };
+    this.svg.addEventListener('mouseover', (ev) => {
+      const link = linkOf(ev);
+      if (!link) return;
+      link.path.classList.add('hover');
+    });
+    this.svg.addEventListener('mouseout', (ev) => {
+      const link = linkOf(ev);
+      if (link) link.path.classList.remove('hover');
+      tip.hidden = true;
+    });
+    this.svg.addEventListener('mousemove', (ev) => {
+      const link = linkOf(ev);
+      if (!link) return;
+      const ts = this.targets(link.layer, link.unit);
+      const values = ts.map((t) => {
+        const w = this.weight(link.layer, link.from, t);
+        const lab = this.targetLabel(link.layer, t, ts.length);
+        return `${lab ? `${lab}: ` : ''}${w === undefined ? '–' : formatWeight(w)}`;
+      });
+      tip.textContent = `${this.linkName(link.layer, link.from, link.unit)}: w = ${values.join(", ")}`;
+      tip.dataset.layer = String(link.layer);
+      tip.dataset.from = String(link.from);
+      tip.dataset.to = String(link.unit);
+      tip.hidden = false;
+      tip.style.left = `${ev.clientX + 14}px`;
+      tip.style.top = `${ev.clientY + 12}px`;
+    });
+    this.svg.addEventListener('click', (ev) => {
+      const link = linkOf(ev);
+      if (!link) return;
+      tip.hidden = true;
+      this.openEditor(ev, { layer: link.layer, from: link.from, to: link.unit });
+    });
+  }
+
+  bindEditor() {
+    const box = $('weight-edit');
+    const input = $('weight-input');
+    this.choice = document.createElement('select');
+    this.choice.className = 'weight-choice';
+    this.choice.dataset.testid = 'weight-choice';
+    this.choice.hidden = true;
+    box.insertBefore(this.choice, input);
+    this.choice.addEventListener('change', () => this.refreshEditor(true));
+    $('weight-set').addEventListener('click', () => this.commitEdit());
+    input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter') this.commitEdit();
+      if (ev.key === 'Escape') this.closeEditor();
+    });
+    document.addEventListener('mousedown', (ev) => {
+      if (!box.hidden && !box.contains(ev.target) && !ev.target.closest?.('.link-hit, .neuron')) this.closeEditor();
+    });
+  }
+
+  /** Show the small weight editor for W{layer}[from][unit] (from null: the bias) at the pointer. */
+  openEditor(ev, { layer, from, to }) {
+    if (!this.weights || !this.fits()) return;
+    ev.stopPropagation?.();
+    const ts = this.targets(layer, to);
+    this.editing = { layer, from, unit: to, targets: ts };
+    this.choice.replaceChildren(
+      ...ts.map((t) => {
+        const o = document.createElement('option');
+        o.value = String(t);
+        o.textContent = this.targetLabel(layer, t, ts.length);
+        return o;
+      }),
+    );
+    this.choice.hidden = ts.length <= 1;
+    const label = $('weight-edit-label');
+    const hidden = this.state.get('hidden');
+    label.textContent =
+      from === null
+        ? `bias of ${layer === hidden.length ? 'the output' : `layer ${layer + 1} #${to + 1}`}`
+        : this.linkName(layer, from, to);
+    const box = $('weight-edit');
+    box.hidden = false;
+    box.style.left = `${Math.min(window.innerWidth - box.offsetWidth - 8, ev.clientX + 8)}px`;
+    box.style.top = `${ev.clientY + 10}px`;
+    this.refreshEditor(true);
+    $('weight-input').focus();
+    $('weight-input').select();
+  }
+
+  /** Show the current value in the editor (unless the user is typing one). */
+  refreshEditor(force = false) {
+    const e = this.editing;
+    if (!e) return;
+    const input = $('weight-input');
+    if (!force && input.dataset.dirty === 'true') return;
+    const w = this.weight(e.layer, e.from, Number(this.choice.value || e.targets[0]));
+    if (w !== undefined) input.value = String(Number(w.toPrecision(4)));
+    input.dataset.dirty = 'false';
+    input.oninput = () => {
+      input.dataset.dirty = 'true';
+    };
+  }
+
+  commitEdit() {
+    const e = this.editing;
+    if (!e) return;
+    const input = $('weight-input');
+    const value = Number(input.value);
+    if (input.value.trim() === '' || !Number.isFinite(value) || Math.abs(value) > 1e6) {
+      input.classList.add('invalid');
+      return;
+    }
+    input.classList.remove('invalid');
+    const to = Number(this.choice.value || e.targets[0]);
+    this.hooks.setWeight?.({ type: 'set_weight', layer: e.layer, from: e.from, to, value });
+    this.closeEditor();
+  }
+
+  closeEditor() {
+    this.editing = null;
+    $('weight-edit').hidden = true;
   }
 }
