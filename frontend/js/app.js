@@ -167,6 +167,8 @@ class App {
     const columns = msg.columns && msg.columns.length > 2 ? msg.columns : null;
     this.plane.setDataset(msg);
     this.network.setColumns(columns);
+    this.network.setPlane(columns ? this.plane.plane : null);
+    this.metrics.classNames = msg.class_names || null;
     this.points.setEnabled(!columns);
     this.charts.setAxisTitles(columns ? this.plane.titles() : null);
     document.body.classList.toggle('tabular', Boolean(columns));
@@ -369,6 +371,9 @@ class App {
         this.dataset = msg;
         this.charts.setDataset(msg, this.state.get('problem'));
         this.network.setDataset(msg.train, this.state.get('problem'));
+        this.controls.dataClasses = typeof msg.classes === 'number' ? msg.classes : null;
+        this.controls.render();
+        this.showClasses();
         this.showDataShape(msg);
         break;
       case 'config': {
@@ -423,6 +428,7 @@ class App {
           this.charts.render(f);
           this.compare.frame();
           this.network.valueRange = f.header.grid?.value_range;
+          this.network.extent = f.header.grid?.extent;
           this.network.setFrame(f.header, f.arrays);
         }
       });

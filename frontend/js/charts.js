@@ -70,7 +70,7 @@ function columns(part) {
   return { xs, ys, labels: part?.y || [] };
 }
 
-function pointsTrace(part, { problem, range, test }) {
+function pointsTrace(part, { problem, range, test, names = null }) {
   const { xs, ys, labels } = columns(part);
   const classification = problem === 'classification';
   return {
@@ -80,7 +80,9 @@ function pointsTrace(part, { problem, range, test }) {
     x: xs,
     y: ys,
     hoverinfo: 'x+y+text',
-    text: labels.map((v) => (classification ? `class ${v}` : `value ${Number(v).toFixed(3)}`)),
+    text: labels.map((v) =>
+      classification ? `class ${v}${names?.[v] ? ` (${names[v]})` : ''}` : `value ${Number(v).toFixed(3)}`,
+    ),
     marker: {
       size: 6,
       color: classification ? labels.map((v) => classColor(v)) : labels,
@@ -337,8 +339,9 @@ export class Charts {
       traces.push({ type: 'heatmap', z: [[]], showscale: false, hoverinfo: 'skip' });
     }
     if (this.dataset) {
-      traces.push(pointsTrace(this.dataset.train, { problem: this.problem, range, test: false }));
-      if (this.showTest) traces.push(pointsTrace(this.dataset.test, { problem: this.problem, range, test: true }));
+      const names = this.dataset.class_names || null;
+      traces.push(pointsTrace(this.dataset.train, { problem: this.problem, range, test: false, names }));
+      if (this.showTest) traces.push(pointsTrace(this.dataset.test, { problem: this.problem, range, test: true, names }));
     }
     return traces;
   }
@@ -392,15 +395,17 @@ export class Charts {
     el.hidden = multi;
     if (classesEl) {
       classesEl.hidden = !multi;
-      if (multi && classesEl.dataset.k !== String(this.classes)) {
-        classesEl.dataset.k = String(this.classes);
+      const names = this.dataset?.class_names || null;
+      const key = `${this.classes}:${names ? names.join('|') : ''}`;
+      if (multi && classesEl.dataset.k !== key) {
+        classesEl.dataset.k = key;
         classesEl.replaceChildren(
           ...Array.from({ length: this.classes }, (_, k) => {
             const item = document.createElement('span');
             item.className = 'legend-class';
             const sw = document.createElement('i');
             sw.style.background = classColor(k);
-            item.append(sw, `class ${k}`);
+            item.append(sw, names?.[k] ? `${k} ${names[k]}` : `class ${k}`);
             return item;
           }),
         );

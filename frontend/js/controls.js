@@ -102,6 +102,12 @@ const SKETCHES = {
     const margin = x + y - 0.5;
     return Math.abs(margin) < 0.6 ? 0 : margin > 0 ? 1 : -1;
   },
+  custom: (x, y) => {
+    // A few hand-placed dots of both classes, as drawn by someone.
+    const dots = [[-3, 2.5, 0], [-1.5, 3.5, 0], [-3.5, -0.5, 0], [2.5, -2, 1], [3.5, 1, 1], [1, -3.8, 1], [0.5, 1, 0], [-1, -2.5, 1]];
+    for (const [dx, dy, c] of dots) if (Math.hypot(x - dx, y - dy) < 0.9) return { c };
+    return null;
+  },
   plane: (x, y) => Math.max(-1, Math.min(1, (x + y) / 9)),
   sine: (x) => Math.sin((x * Math.PI) / 4),
   ripple: (x, y) => Math.cos(Math.hypot(x, y) * 1.3) * Math.exp(-Math.hypot(x, y) / 12),
@@ -283,17 +289,20 @@ export class Controls {
       const label = document.createElement('span');
       label.textContent = d.label;
       btn.append(canvas, label);
+      if (d.name === 'custom') btn.title = `${d.label}: ${d.note || 'points you drew or a CSV you uploaded'}`;
       btn.addEventListener('click', () => {
-        if (this.state.get('dataset') === d.name) return;
+        if (this.state.get('dataset') === d.name || d.name === 'custom') return;
         const names = ['dataset'];
         if (this.state.get('problem') !== d.problem) {
           this.state.set('problem', d.problem);
           names.unshift('problem');
         }
         this.state.set('dataset', d.name);
+        this.dataClasses = null; // until the new data's dataset message says
         // Each data set starts with its own number of classes (rings: 3); the slider changes it.
-        const k = d.problem === 'classification' ? d.classes || 2 : 2;
-        if (k >= 2 && k !== this.state.get('classes')) {
+        // (Only where the number of classes is a choice: tabular data has its own, fixed.)
+        const k = d.problem === 'classification' && (d.max_classes || 2) > 2 ? d.classes || 2 : 2;
+        if (k !== this.state.get('classes')) {
           this.state.set('classes', k);
           names.push('classes');
         }
@@ -428,13 +437,14 @@ export class Controls {
     const problem = s.get('problem');
     for (const btn of $('datasets').children) {
       const on = btn.dataset.value === s.get('dataset');
-      btn.hidden = btn.dataset.problem !== problem;
+      // "Your data" is set by the server (drawn points, an upload): shown only while in use.
+      btn.hidden = btn.dataset.value === 'custom' ? !on : btn.dataset.problem !== problem;
       btn.classList.toggle('selected', on);
       btn.setAttribute('aria-checked', String(on));
     }
 
     const ds = this.catalog.datasets.find((d) => d.name === s.get('dataset'));
-    const multi = Boolean(ds && ds.problem === 'classification' && (ds.max_classes || 2) > 2);
+    const multi = Boolean(ds && ds.problem === 'classification' && (ds.max_classes || 2) > 2 && ds.name !== 'custom');
     $('classes-field').hidden = !multi;
     if (multi) {
       $('classes').max = String(ds.max_classes);
@@ -498,8 +508,10 @@ export class Controls {
   numClasses() {
     const ds = this.catalog.datasets.find((d) => d.name === this.state.get('dataset'));
     if (!ds || ds.problem !== 'classification') return 0;
-    // The config's number of classes (set from the data set's own on choosing it, see build()).
-    return (ds.max_classes || 2) > 2 ? Math.max(2, this.state.get('classes')) : Math.max(2, ds.classes || 2);
+    // The config's number of classes (set from the data set's own on choosing it, see build()),
+    // or what the data itself has when it says more (tabular data, uploads: the dataset message).
+    const configured = (ds.max_classes || 2) > 2 ? Math.max(2, this.state.get('classes')) : Math.max(2, ds.classes || 2);
+    return Math.max(configured, this.dataClasses || 0);
   }
 
   /** Losses offered for the problem and number of classes. */

@@ -155,11 +155,42 @@ export class NetworkDiagram {
         label.textContent = name;
         const swatch = document.createElement('span');
         swatch.className = 'swatch';
+        const canvas = document.createElement('canvas');
+        canvas.className = 'map';
+        swatch.appendChild(canvas);
+        swatch.addEventListener('mouseenter', () => this.hover({ kind: 'column', column: j, label: name, el: swatch }));
+        swatch.addEventListener('mouseleave', () => this.unhover(swatch));
         chip.append(label, swatch);
         box.appendChild(chip);
       });
     }
+    this.paintColumns();
     this.render();
+  }
+
+  /** Which columns the plane shows ({mode, x, y}); their chips then show x₁ / x₂ maps. */
+  setPlane(plane) {
+    this.plane = plane ? { ...plane } : null;
+    this.paintColumns();
+  }
+
+  /** A data column over the plane: the plane's x or y, else flat (held at its mean); PCA: mixed. */
+  columnMap(j) {
+    const p = this.plane || { mode: 'features', x: 0, y: 1 };
+    if (p.mode !== 'features') return null;
+    if (j === p.x) return featureMap('x1', MAP_RES);
+    if (j === p.y) return featureMap('x2', MAP_RES);
+    return { q: new Uint8Array(MAP_RES * MAP_RES).fill(128), scale: 0 };
+  }
+
+  paintColumns() {
+    if (!this.columns) return;
+    $('features').querySelectorAll('.column-chip canvas.map').forEach((canvas, j) => {
+      const map = this.columnMap(j);
+      if (map) paintQuantized(canvas, map.q, 0, MAP_RES);
+      else canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
+      canvas.hidden = !map;
+    });
   }
 
   /** The training points drawn on the big maps ({x: [[a, b]...], y: [...]}) and their range. */
@@ -383,13 +414,29 @@ export class NetworkDiagram {
       const layers = {};
       for (const l of header.weights.layers || []) layers[l.name] = l;
       this.weights = { layers, values: arrays.weights };
-      this.paintLinks();
       if (this.editing) this.refreshEditor();
     }
-    if (header.neurons && arrays.neurons) {
-      this.maps = { q: arrays.neurons, ...header.neurons };
-      this.paintMaps();
+    if (header.neurons && arrays.neurons) this.maps = { q: arrays.neurons, ...header.neurons };
+    this.schedulePaint();
+  }
+
+  /** Links, maps and the big map follow the frames at most 10 times a second (the last one always). */
+  schedulePaint() {
+    const now = performance.now();
+    const wait = 100 - (now - (this.lastPaint || 0));
+    if (wait <= 0) {
+      this.paintNow();
+      return;
     }
+    if (!this.paintTimer) this.paintTimer = setTimeout(() => this.paintNow(), wait);
+  }
+
+  paintNow() {
+    clearTimeout(this.paintTimer);
+    this.paintTimer = null;
+    this.lastPaint = performance.now();
+    this.paintLinks();
+    this.paintMaps();
     if (this.hovered) this.paintHover();
   }
 
@@ -460,6 +507,14 @@ export class NetworkDiagram {
       popup.dataset.kind = 'neuron';
       popup.dataset.layer = String(h.layer);
       popup.dataset.unit = String(h.unit);
+    } else if (h.kind === 'column') {
+      const map = this.columnMap(h.column);
+      if (!map) return;
+      paintQuantized(small, map.q, 0, MAP_RES);
+      const p = this.plane || { x: 0, y: 1 };
+      const role = h.column === p.x ? "the plane's x axis" : h.column === p.y ? "the plane's y axis" : 'held at its mean on this plane';
+      text = `Input ${h.label}: ${role}`;
+      popup.dataset.kind = 'column';
     } else {
       const map = featureMap(h.name, 40, extent);
       if (!map) return;
@@ -472,7 +527,7 @@ export class NetworkDiagram {
     ctx.imageSmoothingEnabled = true;
     ctx.clearRect(0, 0, size, size);
     ctx.drawImage(small, 0, 0, size, size);
-    if (this.dataset && !this.columns) {
+    if (this.dataset) {
       ctx.globalAlpha = 0.9;
       drawPoints(ctx, this.dataset, { extent, problem: this.problem, value_range: this.valueRange }, size);
       ctx.globalAlpha = 1;
@@ -533,9 +588,10 @@ export class NetworkDiagram {
       const values = ts.map((t) => {
         const w = this.weight(link.layer, link.from, t);
         const lab = this.targetLabel(link.layer, t, ts.length);
-        return `${lab ? `${lab}: ` : ''}${w === undefined ? '–' : formatWeight(w)}`;
+        return `${lab ? `${lab} ` : ''}${w === undefined ? '–' : formatWeight(w)}`;
       });
-      tip.textContent = `${this.linkName(link.layer, link.from, link.unit)}: w = ${values.join(", ")}`;
+      const name = this.linkName(link.layer, link.from, link.unit);
+      tip.textContent = values.length > 1 ? `${name}: ${values.join(', ')}` : `${name}: w = ${values[0]}`;
       tip.dataset.layer = String(link.layer);
       tip.dataset.from = String(link.from);
       tip.dataset.to = String(link.unit);
