@@ -4,6 +4,9 @@ Settings come from `NNPG_*` environment variables; flags given on the command li
 """
 
 import argparse
+import copy
+import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -61,6 +64,32 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
+_TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"']+")
+
+
+class RedactTokens(logging.Filter):
+    """Hides `token=…` in log lines: uvicorn logs a websocket's path with its query string, and
+    the session token travels there (`/ws/sessions/{id}?token=…`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = _TOKEN_IN_URL.sub(r"\1[redacted]", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_TOKEN_IN_URL.sub(r"\1[redacted]", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging config with RedactTokens on every handler."""
+    import uvicorn.config
+
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_tokens"] = {"()": RedactTokens}
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("redact_tokens")
+    return config
+
+
 def serve(settings: Settings, log_level: str = "info") -> None:
     """Run uvicorn with one worker: sessions live in the process that owns the device."""
     import uvicorn
@@ -73,7 +102,11 @@ def serve(settings: Settings, log_level: str = "info") -> None:
         port=settings.port,
         workers=1,
         log_level=log_level,
+        log_config=log_config(),
         ws_per_message_deflate=False,  # frames are already zlib-compressed
+        # uvicorn reads a whole websocket message before the app sees it (16 MiB by default); the app
+        # closes over max_message_bytes with 1009, so buffer no more than twice that.
+        ws_max_size=2 * settings.max_message_bytes,
     )
 
 

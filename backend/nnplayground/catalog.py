@@ -62,7 +62,8 @@ DATASETS: dict[str, DatasetChoice] = {
             problem="regression", classes=0,
         ),
         DatasetChoice(
-            "iris", "Iris", "Fisher's iris: 150 flowers, 4 measurements in cm, 3 species", classes=3, columns=4,
+            "iris", "Iris", "Fisher's iris: 150 flowers, 4 measurements in cm, 3 species", classes=3, max_classes=3,
+            columns=4,
         ),
         DatasetChoice(
             "pass_fail", "Pass or fail", "classes attended and hours of study per week → pass or fail", columns=2,

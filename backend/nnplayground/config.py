@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     max_epochs_per_train: int = Field(10_000, ge=1)
     max_message_bytes: int = Field(65_536, ge=256)
 
+    # Web pages (scheme://host[:port]) besides the server's own that may open session websockets;
+    # "*" allows any. A websocket whose Origin header is present and not allowed closes with 4403.
+    # Env: NNPG_ALLOWED_ORIGINS='["https://class.example.org"]' (a JSON list).
+    allowed_origins: list[str] = Field(default_factory=list)
+
     # A session nobody watches and nobody drives for this long pauses itself.
     idle_pause_seconds: float = Field(300.0, gt=0)
 

@@ -310,7 +310,10 @@ def validated(obj: Any, settings: Settings | None = None) -> dict[str, Any]:
     """
     if not isinstance(obj, dict):
         raise ValueError("not an nnplayground checkpoint (expected a dict)")
+    if obj.get("format") != engine_checkpoint.FORMAT:
+        raise ValueError(f"not an nnplayground checkpoint (format must be {engine_checkpoint.FORMAT!r})")
     try:
+        SessionConfig.model_validate(obj.get("config"))  # first here, for a readable message
         config = engine_checkpoint.check(obj)
         progress = _Progress.model_validate(obj.get("progress") or {})
         history = _History.model_validate(obj.get("history") or {})

@@ -45,6 +45,8 @@ class DataSpec(Spec):
                 f"(got {self.train_ratio} + {self.validation_ratio})"
             )
         ds = catalog.DATASETS[self.dataset]
+        if ds.classes > self.classes:
+            self.classes = ds.classes  # a data set of 3+ classes (rings, iris) states its own count
         if self.classes > ds.max_classes:
             raise ValueError(f"dataset {ds.name!r} has at most {ds.max_classes} classes (got {self.classes})")
         if self.plane.x == self.plane.y:

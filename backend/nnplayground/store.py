@@ -21,13 +21,13 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from .store_schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version, transaction
 
 log = logging.getLogger(__name__)
 
@@ -38,90 +38,9 @@ STATE_FIELDS = (
     "epoch", "step", "train_loss", "test_loss", "validation_loss", "train_accuracy", "test_accuracy",
     "validation_accuracy", "best_epoch", "stop_reason",
 )
-
-
-# ---- schema and migrations -----------------------------------------------------------------
-# Each migration takes the database from version i to i + 1 inside one transaction. Never edit a
-# released one: append a new function instead, so databases written by any older version open.
-
-
-def _v1_initial(db: sqlite3.Connection) -> None:
-    """First schema: sessions (config, state, where the weights are) and run history (no weights)."""
-    db.execute("""CREATE TABLE sessions (
-        id TEXT PRIMARY KEY,
-        token_hash TEXT NOT NULL,          -- sha256 hex of the session token; never the token
-        client TEXT NOT NULL,              -- address that created it (per-client limits)
-        config TEXT NOT NULL,              -- SessionConfig JSON
-        state TEXT NOT NULL,               -- progress summary JSON (epoch, losses, ...)
-        created REAL NOT NULL,             -- Unix seconds
-        updated REAL NOT NULL,
-        last_activity REAL NOT NULL,
-        checkpoint TEXT                    -- path under data_dir, NULL when dropped for space
-    )""")
-    db.execute("""CREATE TABLE runs (
-        id TEXT PRIMARY KEY,
-        session_id TEXT NOT NULL,
-        config TEXT NOT NULL,
-        metrics TEXT NOT NULL,             -- final state summary JSON
-        epochs INTEGER NOT NULL,
-        created REAL NOT NULL
-    )""")
-
-
-def _v2_reopenable_runs(db: sqlite3.Connection) -> None:
-    """Runs keep their weights and owner (so they can be reopened, even after the session is gone);
-    sessions remember their init count (so an autosave can tell that a run ended in a reset)."""
-    db.execute("ALTER TABLE sessions ADD COLUMN init_count INTEGER NOT NULL DEFAULT 0")
-    db.execute("ALTER TABLE runs ADD COLUMN token_hash TEXT")
-    db.execute("ALTER TABLE runs ADD COLUMN reason TEXT NOT NULL DEFAULT 'ended'")
-    db.execute("ALTER TABLE runs ADD COLUMN checkpoint TEXT")
-    # Which run of its session this was: a run ended by a REST reset is recorded at once, and the
-    # autosave that later notices the same reset must not record it again (NULLs never clash).
-    db.execute("ALTER TABLE runs ADD COLUMN init_count INTEGER")
-    db.execute("UPDATE runs SET token_hash = (SELECT token_hash FROM sessions WHERE sessions.id = runs.session_id)")
-    db.execute("CREATE INDEX runs_by_session ON runs(session_id, created)")
-    db.execute("CREATE UNIQUE INDEX runs_once ON runs(session_id, init_count)")
-    db.execute("CREATE INDEX sessions_by_activity ON sessions(last_activity)")
-
-
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_initial, _v2_reopenable_runs]
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def schema_version(db: sqlite3.Connection) -> int:
-    """The version a database is at (0 for a new, empty one)."""
-    db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    row = db.execute("SELECT version FROM schema_version").fetchone()
-    return int(row[0]) if row else 0
-
-
-def migrate(db: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
-    """Apply the migrations from the database's version up to `target`; returns the version reached."""
-    version = schema_version(db)
-    if version > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"the database is at schema version {version}, newer than this nnplayground knows ({SCHEMA_VERSION}); "
-            "upgrade nnplayground or use another data directory"
-        )
-    for index in range(version, target):
-        with _transaction(db):
-            MIGRATIONS[index](db)
-            db.execute("DELETE FROM schema_version")
-            db.execute("INSERT INTO schema_version (version) VALUES (?)", (index + 1,))
-        log.info("store: migrated the database to schema version %d", index + 1)
-    return max(version, target)
-
-
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (the connection is in autocommit mode)."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+__all__ = [
+    "MIGRATIONS", "SCHEMA_VERSION", "RunRecord", "SaveItem", "SessionRecord", "Store", "migrate", "schema_version",
+]
 
 
 # ---- records ---------------------------------------------------------------------------------
@@ -314,7 +233,7 @@ class Store:
                              json.dumps(summary(item.ckpt)), now, now, item.last_activity, rel, init_count))
             # A crash before this commit leaves files newer than their rows; restore trusts the
             # files and `sync_row` puts the rows right.
-            with _transaction(self._db):
+            with transaction(self._db):
                 self._db.executemany(
                     """INSERT INTO sessions (id, token_hash, client, config, state, created, updated,
                                              last_activity, checkpoint, init_count)
@@ -328,7 +247,7 @@ class Store:
 
     def sync_row(self, session_id: str, ckpt: dict[str, Any]) -> None:
         """Make a session's row describe the checkpoint file it was restored from."""
-        with self._lock, _transaction(self._db):
+        with self._lock, transaction(self._db):
             self._db.execute(
                 "UPDATE sessions SET config = ?, state = ?, init_count = ? WHERE id = ?",
                 (json.dumps(ckpt["config"]), json.dumps(summary(ckpt)), _init_count(ckpt), session_id),
@@ -338,7 +257,7 @@ class Store:
         """Record the last REST or websocket activity of sessions (for expiry after a restart)."""
         if not activity:
             return
-        with self._lock, _transaction(self._db):
+        with self._lock, transaction(self._db):
             self._db.executemany(
                 "UPDATE sessions SET last_activity = ? WHERE id = ? AND last_activity < ?",
                 [(t, sid, t) for sid, t in activity.items()],
@@ -365,7 +284,7 @@ class Store:
             elif ckpt is None and record is not None and record.state.get("epoch"):
                 run_id = self._archive(record, reason, now, max_runs)
             if record is not None:
-                with _transaction(self._db):
+                with transaction(self._db):
                     self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
                 self._drop_file(record.checkpoint)  # gone already when _archive moved it to the run
             return run_id
@@ -397,7 +316,7 @@ class Store:
             os.replace(self._file(move_from), self._file(rel))
         else:
             rel = None  # its weights were dropped for space: the run keeps its config and metrics
-        with _transaction(self._db):
+        with transaction(self._db):
             self._db.execute(
                 """INSERT INTO runs (id, session_id, token_hash, config, metrics, epochs, reason, created, checkpoint,
                                      init_count)
@@ -430,7 +349,7 @@ class Store:
     def _delete_runs(self, rows: list[sqlite3.Row]) -> None:
         if not rows:
             return
-        with _transaction(self._db):
+        with transaction(self._db):
             self._db.executemany("DELETE FROM runs WHERE id = ?", [(r["id"],) for r in rows])
         for r in rows:
             self._drop_file(r["checkpoint"])
@@ -497,7 +416,7 @@ class Store:
                     break
                 path = self._file(rel)
                 size = path.stat().st_size if path.exists() else 0
-                with _transaction(self._db):
+                with transaction(self._db):
                     # Table names come from the literals above, never from input.
                     self._db.execute(f"UPDATE {table} SET checkpoint = NULL WHERE id = ?", (row_id,))
                 path.unlink(missing_ok=True)

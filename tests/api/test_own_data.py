@@ -118,3 +118,19 @@ def test_your_own_data_survives_a_checkpoint(client, new_session):
     other = r.json()
     data = client.get(url(other["id"], "/dataset"), headers={"Authorization": f"Bearer {other['token']}"}).json()
     assert data["columns"] == ["hours", "attended"]
+
+
+def test_changing_the_plane_keeps_the_training(client, new_session):
+    s = new_session({"data": {"dataset": "iris"}, "network": {"hidden_layers": [8]}})
+    client.post(url(s.id, "/train"), json={"epochs": 5}, headers=s.headers)
+    before = client.get(url(s.id, "/metrics"), headers=s.headers).json()["train"]["loss"]
+    r = client.patch(url(s.id), json={"data": {"plane": {"mode": "pca"}}}, headers=s.headers)
+    assert r.status_code == 200 and r.json()["state"]["epoch"] == 5
+    assert client.get(url(s.id, "/metrics"), headers=s.headers).json()["train"]["loss"] == pytest.approx(before)
+    assert client.get(url(s.id, "/dataset"), headers=s.headers).json()["plane"]["mode"] == "pca"
+
+
+def test_data_sets_of_three_classes_say_so_in_the_config(client, new_session):
+    for dataset in ("rings", "iris"):
+        s = new_session({"data": {"dataset": dataset}})
+        assert s.created["config"]["data"]["classes"] == 3

@@ -6,7 +6,12 @@ pydantic's `ctx` may hold exception objects, which are not JSON.
 
 from typing import Any
 
+import pydantic_core
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
 
 from ..config import Settings
 from ..schemas import LimitError, SessionConfig, check_limits, merge_config
@@ -78,3 +83,16 @@ def patched_config(current: SessionConfig, patch: dict[str, Any], settings: Sett
     except ValidationError as e:
         raise ConfigError(validation_items(e)) from None
     return check_config(config, settings)
+
+
+async def request_validation_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's own 422 (`{"detail": [{"type", "loc", "msg", "input", ...}]}`), but safe for any input.
+
+    `json.loads` reads `NaN`, `Infinity` and `1e999` into non-finite floats; FastAPI's default
+    handler echoes them back as `input` through `json.dumps(allow_nan=False)`, which raises, so a
+    body like `{"training": {"learning_rate": NaN}}` answered 500. Here they become null.
+    Register with `app.add_exception_handler(RequestValidationError, request_validation_error)`.
+    """
+    assert isinstance(exc, RequestValidationError)
+    body = {"detail": jsonable_encoder(exc.errors())}
+    return Response(pydantic_core.to_json(body, inf_nan_mode="null"), status_code=422, media_type="application/json")

@@ -171,6 +171,26 @@ async def _receive_commands(
             subscriber.send(_error(f"command failed: {e}"))
 
 
+def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
+    """May a page from `origin` open a session websocket on the server reached as `host`?
+
+    Yes without an Origin header (scripts and tools send none; browsers always do), for the
+    server's own pages (the origin's host[:port] is the Host header, whatever the scheme, so a
+    TLS proxy in front does not matter), and for origins listed in Settings.allowed_origins
+    (`"*"`: any). A page on another site never gets the token, but if one had it, this stops it
+    from driving the session from a visitor's browser.
+    """
+    if origin is None:
+        return True
+    origin = origin.strip().rstrip("/").lower()
+    if "*" in allowed or origin in {o.strip().rstrip("/").lower() for o in allowed}:
+        return True
+    scheme, sep, netloc = origin.partition("://")
+    if not sep or scheme not in ("http", "https") or not host:
+        return False  # "null" (sandboxed frames, file: pages) and anything odd
+    return netloc == host.strip().lower()
+
+
 @router.websocket("/ws/sessions/{session_id}")
 async def stream(
     websocket: WebSocket,
@@ -182,6 +202,9 @@ async def stream(
 ) -> None:
     # Accept first: close codes and reasons only reach a browser on an open websocket.
     await websocket.accept()
+    if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins):
+        await websocket.close(4403, "origin not allowed")
+        return
     try:
         authorize(registry, session_id, token)
     except AuthError as e:

@@ -61,7 +61,10 @@ class SessionData:
 
         d = config.data
         order = np.random.default_rng(d.seed).permutation(len(table.y))  # tables come sorted by class
-        projection = Projection(table.x, standardize=d.standardize, mode=d.plane.mode, x=d.plane.x, y=d.plane.y)
+        try:
+            projection = Projection(table.x, standardize=d.standardize, mode=d.plane.mode, x=d.plane.x, y=d.plane.y)
+        except ValueError as e:  # plane columns this table does not have: the request's fault, a 422
+            raise Refused(str(e)) from None
         inputs = projection.inputs(table.x[order]).astype(np.float32)
         labels = table.y[order].astype(np.float32)
         parts = split3(inputs, labels, d.train_ratio, d.validation_ratio)

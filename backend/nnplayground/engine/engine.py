@@ -26,7 +26,7 @@ from .errors import Refused
 from .group import Group
 from .module import LearningRateFinder
 from .network import parameter_shapes
-from .session import LIVE_FIELDS, REGROUP_FIELDS, Session, SessionData, changed_paths, hyper_values
+from .session import LIVE_FIELDS, REGROUP_FIELDS, VIEW_FIELDS, Session, SessionData, changed_paths, hyper_values
 from .views import diagnostics_json, grid_json, metrics_json
 from .worker import EngineCore, UnknownSession, Watcher
 
@@ -119,9 +119,13 @@ class Engine(EngineCore):
                 session.group.set_hyper(session.row, hyper_values(config), config.training.schedule)
                 self._announce(session, data_changed=False)
                 return session.snapshot()
-            if paths <= LIVE_FIELDS | REGROUP_FIELDS:
+            if paths <= LIVE_FIELDS | REGROUP_FIELDS | VIEW_FIELDS:
+                replot = bool(paths & VIEW_FIELDS)
+                if replot:  # same inputs, drawn on another plane
+                    own = session.data.table if session.data.custom else None
+                    session.data = SessionData.build(config, session.data.version + 1, custom=own)
                 self._regroup(session)
-                self._announce(session, data_changed=False)
+                self._announce(session, data_changed=replot)
                 return session.snapshot()
             data_changed = any(p[0] in ("data", "problem") for p in paths)
             if data_changed:
@@ -282,7 +286,10 @@ class Engine(EngineCore):
 
         def run() -> SessionState:
             s = self._touch(session_id)
-            return self._set_data(s, with_point(s.data, s.config, x, y, label), keep_weights=True)
+            table = with_point(s.data, s.config, x, y, label)
+            if len(table.y) > self.settings.max_points:
+                raise Refused(f"a session holds at most {self.settings.max_points} points (max_points)")
+            return self._set_data(s, table, keep_weights=True)
 
         return self._submit(run)
 

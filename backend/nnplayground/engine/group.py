@@ -206,9 +206,11 @@ class Group:
 
     def remove(self, r: int) -> None:
         """Drop a row, keeping rows packed."""
-        self.set_running(r, False)
-        self._swap(r, self.size - 1)
-        session = self.sessions.pop()
+        session = self.sessions[r]
+        self.set_running(r, False)  # may move the session to another row: follow it
+        self._swap(session.row, self.size - 1)
+        last = self.sessions.pop()
+        assert last is session
         session.group, session.row = None, -1
         self.size -= 1
 

@@ -120,7 +120,8 @@ class FramePublisher:
         values = out.reshape(len(job.sessions), -1, res, res).cpu().numpy()  # (rows, channels, res, res)
         maps = self._neuron_maps(job) if any(m.neurons for m in job.sessions) else None
         weights = [job.params[n].reshape(len(job.sessions), -1) for n in job.net.param_names if n[0] in "Wb"]
-        flat = torch.cat(weights, dim=1).cpu().numpy().astype(np.float32)  # (rows, all weights)
+        # A diverged run has NaN or infinite weights; no number in a frame may be either (protocol).
+        flat = np.nan_to_num(torch.cat(weights, dim=1).cpu().numpy().astype(np.float32), nan=0.0)  # (rows, all)
         layout, offset = [], 0
         for name in (n for n in job.net.param_names if n[0] in "Wb"):
             shape = list(job.params[name].shape[1:])

@@ -30,6 +30,8 @@ LIVE_FIELDS = {
 }
 # Our data sets' targets are about ±1, so a loss past this has blown up, even if still finite.
 EXPLODED_LOSS = 1e6
+# Changes of what the plane shows: the data is drawn anew, the network and its training go on.
+VIEW_FIELDS = {("data", "plane", name) for name in ("mode", "x", "y")}
 # Changes that keep the weights but may move the session to another group.
 REGROUP_FIELDS = {("training", "batch_mode"), ("training", "batch_size"), ("network", "dropout")}
 
