@@ -2,17 +2,20 @@
 
 import asyncio
 import importlib.util
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .api import data, insight, meta, runs, sessions, transfer, ws
+from .api.configs import request_validation_error
 from .api.registry import SessionRegistry
 from .config import Settings
 from .engine import Engine, Refused, UnknownSession
@@ -48,16 +51,17 @@ class BodySizeLimit:
     message sizes.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int, uploads: str) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.overrides = overrides or {}  # path -> its own limit (uploads)
+        self.upload_bytes = upload_bytes
+        self.uploads = re.compile(uploads)  # paths that take files: imports and CSVs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.overrides.get(scope["path"], self.max_bytes)
+        limit = self.upload_bytes if self.uploads.fullmatch(scope["path"]) else self.max_bytes
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None:
             # The server already holds the body to the declared length, so trusting it is safe.
@@ -189,11 +193,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings  # set before start-up so tests can read it without a lifespan
     app.add_middleware(
-        BodySizeLimit, max_bytes=settings.max_message_bytes, overrides={transfer.IMPORT_PATH: settings.max_upload_bytes}
+        BodySizeLimit, max_bytes=settings.max_message_bytes, upload_bytes=settings.max_upload_bytes,
+        uploads=rf"{re.escape(transfer.IMPORT_PATH)}|/api/sessions/[^/]+/data",
     )
     app.add_middleware(StreamActivity)
     app.add_exception_handler(UnknownSession, _unknown_session)
     app.add_exception_handler(Refused, _refused)
+    app.add_exception_handler(RequestValidationError, request_validation_error)
     app.include_router(meta.router)
     app.include_router(transfer.router)  # before sessions: /api/sessions/import is not a session id
     app.include_router(sessions.router)

@@ -16,6 +16,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from ..config import Settings
 from ..engine import Engine, UnknownSession
+from ..persistence import Persistence
 from ..schemas import (
     AddPointCommand,
     Command,
@@ -94,7 +95,8 @@ def _start_lr_range_test(command: LRRangeTestCommand, session_id: str, engine: E
 
 
 async def _run_command(
-    command: Command, session_id: str, engine: Engine, settings: Settings, subscriber: Subscriber
+    command: Command, session_id: str, engine: Engine, settings: Settings, subscriber: Subscriber,
+    persistence: Persistence,
 ) -> None:
     match command:
         case LRRangeTestCommand():
@@ -127,7 +129,9 @@ async def _run_command(
         case StepCommand():
             fut = engine.step(session_id)
         case ResetCommand():
-            fut = engine.reset(session_id)
+            # Through persistence: a re-initialisation ends a run, which goes to the history.
+            await persistence.change(session_id, lambda: engine.reset(session_id))
+            return
         case UpdateCommand(config=patch):
             current = engine.config(session_id)
             try:
@@ -136,14 +140,16 @@ async def _run_command(
                 raise _items_error(e.prefixed("config")) from None
             if config == current:
                 return  # nothing changes: leave the session alone
-            fut = engine.configure(session_id, config)
+            await persistence.change(session_id, lambda: engine.configure(session_id, config))
+            return
     # The engine tells every watcher (this one included) about changes with config/dataset
     # events and a fresh frame; this only waits so that commands run in the order they came.
     await asyncio.wrap_future(fut)
 
 
 async def _receive_commands(
-    websocket: WebSocket, subscriber: Subscriber, session_id: str, engine: Engine, settings: Settings
+    websocket: WebSocket, subscriber: Subscriber, session_id: str, engine: Engine, settings: Settings,
+    persistence: Persistence,
 ) -> None:
     limit = settings.max_message_bytes
     while not subscriber.closing:
@@ -160,7 +166,7 @@ async def _receive_commands(
             subscriber.send(_error("binary messages are not accepted; send JSON text commands"))
             continue
         try:
-            await _run_command(parse_command(text), session_id, engine, settings, subscriber)
+            await _run_command(parse_command(text), session_id, engine, settings, subscriber, persistence)
         except CommandError as e:
             subscriber.send(_error(e.message, e.loc))
         except UnknownSession:
@@ -226,7 +232,9 @@ async def stream(
         # First in line: any dataset event queued meanwhile is at least as new as this one.
         subscriber.send_first([hello, {"type": "dataset", **{k: v for k, v in data.items() if k != "type"}}])
         async with subscriber:
-            await _receive_commands(websocket, subscriber, session_id, engine, settings)
+            await _receive_commands(
+                websocket, subscriber, session_id, engine, settings, websocket.app.state.persistence
+            )
     except UnknownSession:
         # Deleted between accept and hello: nothing was sent yet, so close directly.
         with suppress(RuntimeError):

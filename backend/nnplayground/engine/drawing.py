@@ -52,6 +52,7 @@ def without_point(data: SessionData, config: SessionConfig, x: float, y: float) 
     points, labels = data.all_points()
     if not len(points):
         raise Refused("there are no points to remove")
+    points = points.astype(np.float64)  # a far-off query must not overflow float32
     distance = np.hypot(points[:, 0] - x, points[:, 1] - y)
     nearest = int(np.argmin(distance))
     if distance[nearest] > REMOVE_RADIUS:

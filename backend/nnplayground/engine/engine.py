@@ -113,24 +113,25 @@ class Engine(EngineCore):
             paths = changed_paths(old.model_dump(), config.model_dump())
             if not paths:
                 return session.snapshot()
-            session.config = config
             if paths <= LIVE_FIELDS:
+                session.config = config
                 assert session.group is not None
                 session.group.set_hyper(session.row, hyper_values(config), config.training.schedule)
                 self._announce(session, data_changed=False)
                 return session.snapshot()
+            own = session.data.table if session.data.custom else None
             if paths <= LIVE_FIELDS | REGROUP_FIELDS | VIEW_FIELDS:
                 replot = bool(paths & VIEW_FIELDS)
-                if replot:  # same inputs, drawn on another plane
-                    own = session.data.table if session.data.custom else None
+                if replot:  # same inputs, drawn on another plane (built first: a Refused changes nothing)
                     session.data = SessionData.build(config, session.data.version + 1, custom=own)
+                session.config = config
                 self._regroup(session)
                 self._announce(session, data_changed=replot)
                 return session.snapshot()
             data_changed = any(p[0] in ("data", "problem") for p in paths)
-            if data_changed:
-                own = session.data.table if session.data.custom else None
+            if data_changed:  # built before the config changes: a Refused leaves the session as it was
                 session.data = SessionData.build(config, session.data.version + 1, custom=own)
+            session.config = config
             self._reinit(session)
             self._announce(session, data_changed=data_changed)
             return session.snapshot()
