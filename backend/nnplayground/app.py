@@ -205,6 +205,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sessions.router)
     app.include_router(runs.router)
     app.include_router(insight.router)
+    app.include_router(insight.links)
     app.include_router(data.router)
     app.include_router(ws.router)
     directory = frontend_dir(settings)

@@ -75,3 +75,23 @@ def test_frames_carry_weights_and_neuron_maps_and_a_weight_edit_shows(live_serve
         else:
             raise AssertionError("no error for a bad index")
 
+
+
+def test_network_route_gives_weights_and_every_units_map(client, new_session):
+    s = new_session({"network": {"hidden_layers": [3, 2]}})
+    net = client.get(url(s.id, "/network?resolution=7"), headers=s.headers).json()
+    assert [len(layer["bias"]) for layer in net["layers"]] == [3, 2, 1]
+    assert len(net["layers"][0]["weights"]) == 2 and len(net["layers"][0]["weights"][0]) == 3
+    assert [len(m) for m in net["neurons"]["maps"]] == [3, 2]
+    assert len(net["neurons"]["maps"][0][0]) == 7 and net["inputs"] == ["x1", "x2"]
+    assert client.get(url(s.id, "/network?resolution=500"), headers=s.headers).status_code == 422
+
+
+def test_tf_playground_link_over_rest(client):
+    link = "https://playground.tensorflow.org/#activation=sigmoid&dataset=xor&networkShape=3&learningRate=0.3&x=true&y=true"
+    r = client.post("/api/tfplayground", json={"url": link})
+    assert r.status_code == 200
+    config = r.json()["config"]
+    assert config["data"]["dataset"] == "xor" and config["network"]["hidden_layers"] == [3]
+    assert client.post("/api/sessions", json=config).status_code == 201
+    assert client.post("/api/tfplayground", json={"url": "https://example.org"}).status_code == 422

@@ -27,7 +27,7 @@ from .group import Group
 from .module import LearningRateFinder
 from .network import parameter_shapes
 from .session import LIVE_FIELDS, REGROUP_FIELDS, VIEW_FIELDS, Session, SessionData, changed_paths, hyper_values
-from .views import diagnostics_json, grid_json, metrics_json
+from .views import diagnostics_json, grid_json, metrics_json, network_json
 from .worker import EngineCore, UnknownSession, Watcher
 
 if TYPE_CHECKING:
@@ -215,6 +215,14 @@ class Engine(EngineCore):
             s = self._get(session_id)
             assert s.group is not None
             return diagnostics_json(s.group, s)
+
+        return self._submit(run)
+
+    def network(self, session_id: str, resolution: int) -> "Future[dict[str, Any]]":
+        def run() -> dict[str, Any]:
+            s = self._get(session_id)
+            assert s.group is not None
+            return network_json(s.group, s, self._grid, resolution)
 
         return self._submit(run)
 

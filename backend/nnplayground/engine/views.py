@@ -10,6 +10,7 @@ from ..metrics import classification_report, confusion_matrix, regression_report
 from .group import Group
 
 if TYPE_CHECKING:
+    from .dataset import SessionData
     from .session import Session
 
 
@@ -36,14 +37,18 @@ def confusion(labels: np.ndarray, predicted: np.ndarray, classes: int) -> list[l
     return confusion_matrix(labels, predicted, classes).tolist()
 
 
+def plane_inputs(data: "SessionData", features: tuple[str, ...], resolution: int, grid: DecisionGrid) -> torch.Tensor:
+    """(resolution², inputs): the shared standard grid, or the session's own plane."""
+    if data.standard_plane:
+        return grid.inputs(features, resolution)
+    return data.grid_inputs(features, resolution, grid.device)
+
+
 def grid_json(group: Group, session: "Session", grid: DecisionGrid, resolution: int) -> dict[str, Any]:
     """The grid as JSON numbers for scripts: values[r][c] at (x[c], y[r]); per class for K > 2."""
     features = group.key.features
     data = session.data
-    if data.standard_plane:
-        x = grid.inputs(features, resolution)
-    else:
-        x = data.grid_inputs(features, resolution, grid.device)
+    x = plane_inputs(data, features, resolution, grid)
     out_t = group.outputs(np.array([session.row]), x)  # (1, points, channels)
     values = torch.nan_to_num(out_t[0].T, nan=0.0).reshape(-1, resolution, resolution).cpu().numpy()
     axis = np.linspace(-data.extent, data.extent, resolution)
@@ -113,3 +118,22 @@ def diagnostics_json(group: Group, session: "Session") -> dict[str, Any]:
         "weights": [{"layer": i, **_histogram(params[f"W{i}"])} for i in range(layers)],
         "activations": [{"layer": i, **_histogram(a)} for i, a in enumerate(hidden)],
     }
+
+
+def network_json(group: Group, session: "Session", grid: DecisionGrid, resolution: int) -> dict[str, Any]:
+    """Every layer's weights and biases, and every hidden unit's output over the plane (the diagram)."""
+    params = {name: group.tensors[name][session.row : session.row + 1] for name in group.shapes}
+    data = session.data
+    features = group.key.features
+    x = plane_inputs(data, features, resolution, grid)
+    hidden: list[torch.Tensor] = []
+    with torch.no_grad():
+        group.net.forward(params, params, x[None], hidden=hidden)
+    layers = [
+        {"weights": params[f"W{lp.index}"][0].tolist(), "bias": params[f"b{lp.index}"][0, 0].tolist(),
+         "activation": lp.activation or "output"}
+        for lp in group.net.layers
+    ]
+    maps = [h[0].T.reshape(-1, resolution, resolution).cpu().numpy().round(5).tolist() for h in hidden]
+    return {"inputs": list(features), "layers": layers,
+            "neurons": {"resolution": resolution, "extent": data.extent, "maps": maps}}
