@@ -66,6 +66,30 @@ export const api = {
       `/api/sessions/${id}/data?label=${encodeURIComponent(label)}&standardize=${standardize ? 'true' : 'false'}`,
       { raw: text, contentType: 'text/csv', token },
     ),
+  /** A session export as a file: -> {blob, filename}; ApiError with the server's message (501: a missing package). */
+  exportFile: async (id, token, format) => {
+    const res = await fetch(`/api/sessions/${id}/export?format=${encodeURIComponent(format)}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    if (!res.ok) {
+      let payload = null;
+      try {
+        payload = await res.json();
+      } catch {
+        payload = null;
+      }
+      throw new ApiError(res.status, payload && payload.detail);
+    }
+    const disposition = res.headers.get('Content-Disposition') || '';
+    const match = /filename="?([^";]+)"?/i.exec(disposition);
+    return { blob: await res.blob(), filename: match ? match[1] : `nnplayground.${format}` };
+  },
+  /** A new session from the bytes of a pt or json export -> {id, token, config, state}. */
+  importSession: (bytes, contentType) => request('POST', '/api/sessions/import', { raw: bytes, contentType }),
+  /** -> {session_id, runs: [{id, config, metrics, epochs, reason, created, has_weights}]}, newest first. */
+  runs: (id, token) => request('GET', `/api/sessions/${id}/runs`, { token }),
+  /** A new session from a past run (token: the session that made it) -> {id, token, config, state}. */
+  reopenRun: (runId, token) => request('POST', `/api/runs/${encodeURIComponent(runId)}/reopen`, { token }),
   /** Best effort, survives page unload (fetch keepalive). */
   deleteSession: (id, token) =>
     request('DELETE', `/api/sessions/${id}`, { token, keepalive: true }).catch(() => null),
