@@ -14,6 +14,7 @@ import { SessionSocket } from './socket.js';
 import { State } from './state.js';
 import { Tabs } from './tabs.js';
 import { TfImportDialog } from './tfimport.js';
+import { Transfer } from './transfer.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -140,6 +141,13 @@ class App {
       },
     });
     this.tfImport = new TfImportDialog(this.catalog, (values, result) => this.importTf(values, result));
+    this.transfer = new Transfer({
+      session: () => this.session,
+      adopt: (created, how) => this.adoptSession(created, how),
+      toast: (t) => this.toast(t),
+      status: (t, level) => this.status(t, level),
+      maxUploadBytes: this.catalog.limits?.max_upload_bytes,
+    });
     this.charts.problem = this.state.get('problem');
     this.charts.setShowTest(this.state.get('show_test'));
     this.charts.setDiscretize(this.state.get('discretize'));
@@ -208,7 +216,31 @@ class App {
         return;
       }
     }
+    this.connectSession(created);
+  }
+
+  /**
+   * Another session takes over (an import, a reopened run): the old one's stream closes and the
+   * session goes (best effort; its runs stay in its history), and the page shows the new one.
+   */
+  adoptSession(created, how = '') {
+    const old = this.session;
+    const oldSocket = this.socket;
+    this.session = null;
+    this.socket = null;
+    oldSocket?.close();
+    if (old) api.deleteSession(old.id, old.token);
+    this.sessionState = null;
+    this.lastHeader = null;
+    this.charts.clearHistory();
+    this.connectSession(created);
+    if (how) this.toast(`${how}: now session ${created.id.slice(0, 8)} at epoch ${created.state?.epoch ?? 0}`);
+  }
+
+  /** Show a session the server made ({id, token, config, state}) and stream it. */
+  connectSession(created) {
     this.session = { id: created.id, token: created.token };
+    this.transfer?.sessionChanged();
     this.metrics?.reset();
     this.diagnostics?.reset();
     this.adoptConfig(created.config);
@@ -219,8 +251,13 @@ class App {
         // Every neuron's map over the plane, for the network diagram.
         this.socket?.send({ type: 'views', neurons: true });
       },
-      onMessage: (msg) => this.message(msg),
-      onFrame: (frame) => this.frame(frame),
+      // A stream of a session the page has left (import, reopen) shows nothing any more.
+      onMessage: (msg) => {
+        if (this.session?.id === created.id) this.message(msg);
+      },
+      onFrame: (frame) => {
+        if (this.session?.id === created.id) this.frame(frame);
+      },
       onClose: ({ code, reason, willRetry }) => {
         if (willRetry) this.status('connection lost; reconnecting…', 'warn');
         else if (code === 4404 && this.session?.id === created.id) this.sessionLost();
@@ -438,6 +475,8 @@ class App {
   showSessionState(st) {
     if (!st) return;
     const before = this.sessionState;
+    // A reset (or a new set-up) after training ended a run: it goes to the run history.
+    if (before && before.epoch > 0 && st.epoch === 0) this.transfer?.afterReset();
     if (st.stop_reason && (!before || before.stop_reason !== st.stop_reason)) {
       this.toast(`training stopped: ${st.stop_reason}`);
       this.status(`stopped: ${st.stop_reason}`, 'warn');
@@ -491,6 +530,7 @@ window.nnpg = Object.freeze({
   datasetVersion: () => app.datasetVersion,
   dataset: () => copy(app.dataset),
   sessionId: () => app.session?.id ?? null,
+  runs: () => copy(app.transfer?.runs ?? null),
   lrRangeTest: () => copy(app.lrFinder?.result ?? null),
   metrics: () => copy(app.metrics?.metrics ?? null),
   /** W{layer}[from][to] of the newest frame drawn (from null: the bias b{layer}[to]). */
