@@ -93,7 +93,9 @@ class FramePublisher:
                     self._cond.wait()
                 if self._stopping:
                     return
-                _, job = self._pending.popitem()
+                # Oldest first: a replaced job keeps its group's place, so every group gets its turn.
+                # (popitem() took the newest, and under load the groups queued first never got frames.)
+                job = self._pending.pop(next(iter(self._pending)))
             try:
                 self.publish(job)
             except Exception:  # noqa: BLE001 - one bad frame must not stop the stream
