@@ -187,7 +187,7 @@ def read_upload(data: bytes, content_type: str | None, max_bytes: int) -> dict[s
     if kind == "application/json":
         try:
             obj = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
             raise ValueError(f"not a JSON export: {e}") from None
         if not isinstance(obj, dict) or obj.get("format") != JSON_FORMAT:
             raise ValueError(f"not an nnplayground JSON export (format must be {JSON_FORMAT!r})")
