@@ -30,7 +30,7 @@ def checkpoint(session: Session) -> dict[str, Any]:
     """The session's config, weights, optimiser state, counters, progress and history."""
     group = session.group
     assert group is not None
-    row = group.export(session.row)
+    row = group.export(session.row, with_data=False)
     h = session.history
     return {
         "format": FORMAT,

@@ -156,17 +156,20 @@ class Group:
         session.group, session.row = self, r
         self.size += 1
 
-    def export(self, r: int) -> RowData:
-        """A row's full state as CPU tensors (to move it to another group or save it)."""
+    def export(self, r: int, with_data: bool = True) -> RowData:
+        """A row's state as CPU tensors (to move it to another group or save it); checkpoints skip
+        the data, which the session's data spec (or its own table) rebuilds."""
         t = self.tensors
         counters = {f: int(self.host[f][r]) for f in HOST_FIELDS}
+        data = (
+            {f"{xy}_{p}": t[f"{xy}_{p}"][r, : counters[f"n_{p}"]].cpu().clone() for p in PARTS for xy in "xy"}
+            if with_data else {}
+        )
         return RowData(
             params=self.export_params(r),
             slots={n: t[n][r].detach().cpu().clone() for n in self.slot_names},
             hyper={n: float(t[n][r]) for n in self.hyper_names},
-            data={
-                f"{xy}_{p}": t[f"{xy}_{p}"][r, : counters[f"n_{p}"]].cpu().clone() for p in PARTS for xy in "xy"
-            },
+            data=data,
             counters=counters,
         )
 
