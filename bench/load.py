@@ -30,10 +30,7 @@ import asyncio
 import json
 import os
 import random
-import signal
-import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from live_server import BenchError, Server, start_server, stop_server
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -59,23 +57,13 @@ STALL = 30.0  # a playing session whose client sees no frame for this long count
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-class SetupError(Exception):
-    """The run could not be made (exit 2)."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def rss_bytes(pid: int) -> int:
     """Resident set size of a process, from /proc/<pid>/status (VmRSS)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
-    raise SetupError(f"no VmRSS for pid {pid}")
+    raise BenchError(f"no VmRSS for pid {pid}")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -89,64 +77,7 @@ def mb(n: float) -> str:
     return f"{n / 2**20:.1f} MB"
 
 
-# ---- the server --------------------------------------------------------------------------------------------
-
-@dataclass
-class Server:
-    proc: subprocess.Popen[bytes]
-    base: str
-    log: Path
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
-def start_server(tmp: Path, sessions: int, timeout: float = 120.0) -> Server:
-    port = free_port()
-    env = {
-        **os.environ,
-        "NNPG_MAX_SESSIONS": str(sessions + 50),
-        "NNPG_MAX_SESSIONS_PER_CLIENT": str(sessions + 50),
-        "NNPG_IDLE_PAUSE_SECONDS": "3600",
-    }
-    log = tmp / "server.log"
-    cmd = [sys.executable, "-m", "nnplayground", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--data-dir", str(tmp / "data"), "--device", "cpu", "--log-level", "warning"]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    server = Server(proc, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + timeout
-    with httpx.Client(trust_env=False, timeout=2.0) as http:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise SetupError(f"the server exited with {proc.returncode}:\n{server.log_tail()}")
-            try:
-                if http.get(f"{server.base}/api/health").status_code == 200:
-                    return server
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-    stop_server(server)
-    raise SetupError(f"the server was not healthy after {timeout:.0f} s:\n{server.log_tail()}")
-
-
-def stop_server(server: Server) -> None:
-    proc = server.proc
-    for sig, wait in ((signal.SIGINT, 10.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        if proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, sig)  # the process group started for the server, led by its pid
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(wait)
-        except subprocess.TimeoutExpired:
-            continue
-
+# ---- the server: live_server.py (shared with serve.py) -----------------------------------------------
 
 # ---- the clients -------------------------------------------------------------------------------------------
 
@@ -190,7 +121,7 @@ class Client:
         for kind in ("hello", "dataset"):
             message = json.loads(await asyncio.wait_for(self.ws.recv(), 60))
             if message.get("type") != kind:
-                raise SetupError(f"{self.id}: expected {kind}, got {message.get('type')}")
+                raise BenchError(f"{self.id}: expected {kind}, got {message.get('type')}")
         await self.command("play")
 
     async def command(self, kind: str, **fields: Any) -> None:
@@ -300,7 +231,7 @@ async def create_sessions(base: str, n: int, rng: random.Random) -> list[dict[st
             async with gate:
                 r = await http.post("/api/sessions", json=config)
             if r.status_code != 201:
-                raise SetupError(f"creating a session: {r.status_code} {r.text[:300]}")
+                raise BenchError(f"creating a session: {r.status_code} {r.text[:300]}")
             return r.json()
 
         return list(await asyncio.gather(*(one(rng.choice(CONFIGS)) for _ in range(n))))
@@ -399,13 +330,13 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nnpg-load-") as tmp:
         try:
-            server = start_server(Path(tmp), args.clients)
-        except SetupError as e:
+            server = start_server(Path(tmp), args.clients + 50)
+        except BenchError as e:
             print(f"could not start: {e}", file=sys.stderr)
             return 2
         try:
             ok = asyncio.run(run(args, server))
-        except SetupError as e:
+        except BenchError as e:
             print(f"could not run: {e}\n{server.log_tail()}", file=sys.stderr)
             return 2
         finally:

@@ -30,11 +30,8 @@ import math
 import multiprocessing as mp
 import os
 import shlex
-import signal
-import socket
 import statistics
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -45,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from live_server import BenchError, Server, start_server, stop_server
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
@@ -59,91 +57,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 COMMAND_TIMEOUT = 5.0  # a command whose frame has not come within this counts as missed
 
 
-class BenchError(Exception):
-    """Something broke (not a failed target): exit nonzero with this message."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Server process
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Server:
-    proc: subprocess.Popen[bytes]
-    base: str
-    log: Path
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
-def start_server(data_dir: Path, max_sessions: int, timeout: float) -> Server:
-    port = free_port()
-    env = dict(os.environ)
-    env.update(
-        NNPG_MAX_SESSIONS=str(max_sessions),
-        NNPG_MAX_SESSIONS_PER_CLIENT=str(max_sessions),
-        NNPG_IDLE_PAUSE_SECONDS="3600",
-    )
-    log = data_dir / "server.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "nnplayground",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data_dir / "data"),
-        "--device",
-        "cpu",
-        "--log-level",
-        "warning",
-    ]
-    with open(log, "wb") as out:
-        # Own process group, so the kill at the end reaches anything it spawned.
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    server = Server(proc, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + timeout
-    with httpx.Client(trust_env=False, timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise BenchError(f"server exited with {proc.returncode}:\n{server.log_tail()}")
-            try:
-                if client.get(f"{server.base}/api/health").status_code == 200:
-                    return server
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-    stop_server(server)
-    raise BenchError(f"server not healthy after {timeout:.0f} s:\n{server.log_tail()}")
-
-
-def stop_server(server: Server) -> None:
-    proc = server.proc
-    if proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGINT, 5.0), (signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
-        try:
-            os.killpg(proc.pid, sig)  # the group we created, led by the server's own pid
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+# The server process: live_server.py (shared with load.py).
 
 
 @dataclass
