@@ -223,20 +223,9 @@ class Session:
         return scheduled_rate(t.schedule, t.learning_rate, self.epoch, self.step, epoch_len)
 
     def snapshot(self) -> SessionState:
+        values = {name: getattr(self, name) for name in _STATE_FIELDS}
         return SessionState(
-            running=self.running,
-            epoch=self.epoch,
-            step=self.step,
-            train_loss=self.train_loss,
-            test_loss=self.test_loss,
-            validation_loss=self.validation_loss,
-            train_accuracy=self.train_accuracy,
-            test_accuracy=self.test_accuracy,
-            validation_accuracy=self.validation_accuracy,
-            best_epoch=self.best_epoch,
-            epochs_per_second=round(self.epochs_per_second, 1),
-            learning_rate=self.current_learning_rate(),
-            stop_reason=self.stop_reason,
+            **values, epochs_per_second=round(self.epochs_per_second, 1), learning_rate=self.current_learning_rate()
         )
 
     def clear_progress(self) -> None:
@@ -251,6 +240,10 @@ class Session:
         self.stop_reason = None
         self.rate_epoch, self.rate_time = 0, time.monotonic()
         self.epochs_per_second = 0.0
+
+
+# SessionState's fields that a Session holds under the same name (the other two are computed).
+_STATE_FIELDS = [name for name in SessionState.model_fields if name not in ("epochs_per_second", "learning_rate")]
 
 
 def _slots(key: GroupKey) -> tuple[str, ...]:
