@@ -3,6 +3,8 @@
 // per layer over the epochs (log axis: vanishing and exploding gradients), the fraction of dead
 // units per hidden layer, and weight and activation histograms per layer as small multiples.
 
+import { pollView } from './poll.js';
+
 const $ = (id) => document.getElementById(id);
 const FONT = { family: '"Helvetica Neue", Helvetica, Arial, sans-serif', size: 10, color: '#555' };
 const PLOT_CONFIG = { displayModeBar: false, responsive: true };
@@ -92,24 +94,12 @@ export class DiagnosticsView {
   }
 
   async poll() {
-    if (!this.hooks.isShown() || this.inflight) return;
-    const key = this.hooks.changeKey();
-    if (key === this.fetchedKey) return;
-    this.inflight = true;
-    try {
-      const d = await this.hooks.load();
-      if (d) {
-        this.data = d;
-        this.fetchedKey = key;
-        this.errors = 0;
-        this.render();
-      }
-    } catch (err) {
-      this.errors += 1;
-      this.fetchedKey = this.errors % 10 === 0 ? null : key;
+    const d = await pollView(this, this.hooks.isShown(), (err) => {
       $('diag-note').textContent = `diagnostics are not available: ${err.message}`;
-    } finally {
-      this.inflight = false;
+    });
+    if (d) {
+      this.data = d;
+      this.render();
     }
   }
 

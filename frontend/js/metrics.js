@@ -3,6 +3,7 @@
 // something changed (a new frame), drawn with plotly.
 
 import { classColor } from './charts.js';
+import { pollView } from './poll.js';
 
 const $ = (id) => document.getElementById(id);
 const FONT = { family: '"Helvetica Neue", Helvetica, Arial, sans-serif', size: 11, color: '#555' };
@@ -81,28 +82,16 @@ export class MetricsView {
 
   async poll() {
     const { isShown } = this.hooks;
-    if (!(isShown('metrics') || isShown('curves')) || this.inflight) return;
-    const key = this.hooks.changeKey();
-    if (key === this.fetchedKey) return;
-    this.inflight = true;
-    try {
-      const m = await this.hooks.load();
-      if (m) {
-        this.metrics = m;
-        this.fetchedKey = key;
-        this.errors = 0;
-        this.render();
-      }
-    } catch (err) {
-      // Shown once; keep trying at a slower pace (every 10th tick).
-      this.errors += 1;
-      this.fetchedKey = this.errors % 10 === 0 ? null : key;
+    const m = await pollView(this, isShown('metrics') || isShown('curves'), (err) => {
       $('metrics-note').textContent = `metrics are not available: ${err.message}`;
       $('curves-note').textContent = `metrics are not available: ${err.message}`;
-    } finally {
-      this.inflight = false;
+    });
+    if (m) {
+      this.metrics = m;
+      this.render();
     }
   }
+
 
   /** Parts the server filled (validation only when held out). */
   parts() {
