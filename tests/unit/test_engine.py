@@ -57,6 +57,38 @@ def test_train_runs_exact_epochs_and_learns_xor(engine: Engine) -> None:
     assert history["epoch"][-1] == 150 and len(history["train_loss"]) == 150
 
 
+def test_parked_epoch_ends_record_what_exact_ones_record(engine: Engine) -> None:
+    """A playing session's epoch ends are evaluated in batches at the end of a slice (parked
+    weights); a session trained for N epochs is evaluated at each epoch end. Same seed, same
+    config: the histories must agree epoch for epoch."""
+    config = cfg(data={"dataset": "xor", "noise": 20}, network={"hidden_layers": [6, 3]})
+    engine.create_session("exact", config).result()
+    engine.create_session("parked", config).result()
+    engine.play("parked").result()
+    engine.train("exact", 40).result(timeout=60)
+    while engine.state("parked").epoch < 45:
+        threading.Event().wait(0.01)
+    engine.pause("parked").result()
+    exact, parked = engine.history("exact").result(), engine.history("parked").result()
+    assert parked["epoch"][:40] == exact["epoch"] == list(range(1, 41))
+    for name in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
+        assert np.allclose(parked[name][:40], exact[name], atol=1e-5), name
+    assert exact["train_loss"][-1] < exact["train_loss"][0]
+
+
+def test_frame_state_values_equal_the_state_model(engine: Engine) -> None:
+    """Frames carry Session.state_values() (no pydantic per frame): it must be SessionState's dump."""
+    engine.create_session("s", cfg(training={"schedule": {"kind": "step", "every": 2}})).result()
+    engine.train("s", 5).result(timeout=60)
+
+    def compare() -> tuple[dict[str, Any], dict[str, Any]]:
+        s = engine._sessions["s"]
+        return s.state_values(), s.snapshot().model_dump()
+
+    values, dumped = engine._submit(compare).result()
+    assert values == dumped and values["epoch"] == 5 and values["train_loss"] is not None
+
+
 @pytest.mark.parametrize(
     "config",
     [

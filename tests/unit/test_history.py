@@ -1,3 +1,5 @@
+import numpy as np
+
 from nnplayground.engine.history import MAX_POINTS, History
 
 
@@ -20,4 +22,19 @@ def test_streamed_history_is_short_and_ends_on_the_newest_epoch() -> None:
         h.append(epoch, {"train_loss": float(epoch), "test_loss": 0.0})
     epochs, losses = h.streamed(["epoch", "train_loss"])
     assert len(epochs) <= STREAM_POINTS and epochs[-1] == 1799 and losses[-1] == 1799.0
-    assert epochs == sorted(epochs)
+    assert list(epochs) == sorted(epochs)
+
+
+def test_streamed_history_follows_thinning_and_new_epochs() -> None:
+    """The float32 mirror a frame slices must match the lists after every append and thinning."""
+    h = History()
+    for epoch in range(1, 2 * MAX_POINTS + 50):
+        h.append(epoch, {"train_loss": epoch / 10, "test_loss": -epoch})
+        if epoch % 397 == 0 or epoch > 2 * MAX_POINTS + 40:
+            epochs, train, test = h.streamed(["epoch", "train_loss", "test_loss"])
+            n, step = len(h.epoch), -(-len(h.epoch) // 500)
+            keep = list(range((n - 1) % step, n, step))
+            assert epochs.tolist() == [h.epoch[i] for i in keep]
+            assert train.tolist() == [float(np.float32(h.train_loss[i])) for i in keep]
+            assert test.tolist() == [h.test_loss[i] for i in keep]
+    assert h.stride > 1

@@ -69,6 +69,18 @@ class RowData:
     counters: dict[str, int]
 
 
+@dataclass
+class ParkedEpochs:
+    """Rows that ended an epoch, kept for one batched evaluation at the end of a training slice:
+    copies of their parameters at that moment, so later steps do not change what is evaluated."""
+
+    sessions: list["Session"]
+    epochs: list[int]
+    steps: list[int]
+    norms: np.ndarray  # (rows, layers) gradient norms at the epoch's last step
+    params: dict[str, torch.Tensor]  # (rows, ...) parameters and buffers
+
+
 class Group:
     """Stacked tensors of same-shape sessions and the batched step and evaluation."""
 
@@ -87,7 +99,6 @@ class Group:
         self.tensors: dict[str, torch.Tensor] = {}
         self.host: dict[str, np.ndarray] = {f: np.zeros(0, dtype=np.int64) for f in HOST_FIELDS}
         self.schedules = ScheduleTable(0)
-        self._arange = torch.arange(key.batch_cap, device=device)  # (batch_cap,)
         self.noise_like = torch.randn_like  # tests swap in a recorder, like net.dropout_masks
         self.last_grad_norms = np.zeros((0, len(self.net.layers)))  # at the last epoch-ending step
 
@@ -237,22 +248,29 @@ class Group:
     # ---- training ---------------------------------------------------------------------------
 
     def _batch(self, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
-        """This step's inputs (k, cap, features), targets, mask (k, cap, 1) or None, and counts (k,)."""
+        """This step's inputs (k, width, features), targets, mask (k, width, 1) or None, and counts (k,).
+
+        width is the largest batch among the rows this step, not the group's power-of-two cap, so
+        a class of batch-10 sessions computes on 10 points, and needs no mask when all are full."""
         h, t = self.host, self.tensors
         batch, n_train = h["batch"][:k], h["n_train"][:k]
         pos = h["steps_in_epoch"][:k] * batch  # (k,) start of this step's batch
         count = np.minimum(pos + batch, n_train) - pos  # (k,) real points in this batch
         count_t = torch.from_numpy(count).to(self.device, t["x_train"].dtype)
-        if pos.min() == pos.max() and count.min() == count.max():
-            # Fast path (sessions of one config): every row takes the same slice; no gather, no mask.
-            p0, n = int(pos[0]), int(count[0])
-            return t["x_train"][:k, p0 : p0 + n], t["y_train"][:k, p0 : p0 + n], None, count_t
-        pos_t = torch.from_numpy(pos).to(self.device)
-        idx = (pos_t[:, None] + self._arange).clamp_(max=self.caps["train"] - 1)[:, :, None]  # (k, cap, 1)
-        xb = t["x_train"][:k].gather(1, idx.expand(-1, -1, t["x_train"].shape[2]))
-        yb = t["y_train"][:k].gather(1, idx.expand(-1, -1, self.key.n_out))
-        mask = (self._arange < count_t[:, None]).to(xb.dtype)[:, :, None]
-        return xb, yb, mask, count_t
+        width, full = int(count.max()), bool(count.min() == count.max())
+        if full and pos.min() == pos.max():
+            # Fast path (sessions in step): every row takes the same slice; no gather, no mask.
+            p0 = int(pos[0])
+            return t["x_train"][:k, p0 : p0 + width], t["y_train"][:k, p0 : p0 + width], None, count_t
+        cap = self.caps["train"]
+        idx = np.minimum(pos[:, None] + np.arange(width), cap - 1) + np.arange(k)[:, None] * cap  # (k, width)
+        flat = torch.from_numpy(idx.ravel()).to(self.device)
+        xb = t["x_train"].view(-1, t["x_train"].shape[2]).index_select(0, flat).view(k, width, -1)
+        yb = t["y_train"].view(-1, self.key.n_out).index_select(0, flat).view(k, width, -1)
+        if full:
+            return xb, yb, None, count_t
+        mask = torch.from_numpy((np.arange(width) < count[:, None]).astype(np.float32))  # (k, width)
+        return xb, yb, mask.to(self.device, xb.dtype)[:, :, None], count_t
 
     def step(self) -> np.ndarray:
         """One optimiser step for every running row; returns the rows that finished an epoch."""
@@ -296,6 +314,15 @@ class Group:
         h["steps_in_epoch"][rows] = 0
         h["epoch"][rows] += 1
         return rows
+
+    def park(self, rows: np.ndarray) -> ParkedEpochs:
+        """Copy what evaluating these rows' epoch ends needs; see ParkedEpochs."""
+        sel = torch.from_numpy(rows).to(self.device)
+        return ParkedEpochs(
+            [self.sessions[r] for r in rows.tolist()], self.host["epoch"][rows].tolist(),
+            self.host["step"][rows].tolist(), self.last_grad_norms[rows],  # norms of this very step
+            {n: self.tensors[n].index_select(0, sel) for n in self.shapes},
+        )
 
     def _weights(self, params: dict[str, torch.Tensor]) -> list[str]:
         return [n for n in self.param_names if n[0] == "W"]
@@ -352,10 +379,15 @@ class Group:
         return torch.from_numpy(rows).to(self.device)
 
     @torch.no_grad()
-    def logits(self, rows: np.ndarray, x: torch.Tensor) -> torch.Tensor:
-        """Logits of rows (eval mode) on x: shared points (points, features) or per row (rows, points, features)."""
-        sel = self._select(rows)
-        params = {n: self.tensors[n][sel] for n in self.shapes}
+    def logits(
+        self, rows: np.ndarray, x: torch.Tensor, params: dict[str, torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """Logits of rows (eval mode) on x: shared points (points, features) or per row (rows, points, features).
+
+        `params` (rows, ...) replaces the rows' current parameters (parked copies)."""
+        if params is None:
+            sel = self._select(rows)
+            params = {n: self.tensors[n][sel] for n in self.shapes}
         xs = x.expand(len(rows), -1, -1) if x.dim() == 2 else x
         return self.net.forward(params, params, xs)
 
@@ -364,8 +396,9 @@ class Group:
         return self.net.loss.output(self.logits(rows, x))
 
     @torch.no_grad()
-    def evaluate(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        """Loss, accuracy and predicted classes on each data part of rows (NaN loss for an empty part)."""
+    def evaluate(self, rows: np.ndarray, params: dict[str, torch.Tensor] | None = None) -> dict[str, np.ndarray]:
+        """Loss, accuracy and predicted classes on each data part of rows (NaN loss for an empty part);
+        rows may repeat when `params` holds several parked copies of one row."""
         sel = self._select(rows)
         out: dict[str, np.ndarray] = {}
         classification = self.key.loss in ("bce", "cce", "tf_squared")
@@ -376,7 +409,7 @@ class Group:
             x, y = self.tensors[f"x_{part}"][sel], self.tensors[f"y_{part}"][sel]
             n = torch.from_numpy(self.host[f"n_{part}"][rows]).to(self.device, x.dtype)  # (rows,)
             mask = (torch.arange(x.shape[1], device=self.device) < n[:, None]).to(x.dtype)[:, :, None]
-            z = self.logits(rows, x)  # (rows, points, out)
+            z = self.logits(rows, x, params)  # (rows, points, out)
             loss = self.net.per_session_loss(z, y, mask, n)
             out[f"{part}_loss"] = torch.where(n > 0, loss, torch.nan).cpu().numpy()
             if classification:

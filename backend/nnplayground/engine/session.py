@@ -122,6 +122,16 @@ class Session:
     def wants_training(self) -> bool:
         return self.running or bool(self.train_waiters)
 
+    @property
+    def needs_exact_epochs(self) -> bool:
+        """Must this session's epoch ends be handled at once (a wait for N epochs, a stop condition)?
+        Others are evaluated in batches at the end of a training slice (worker.py)."""
+        stop = self.config.training.stop
+        return bool(self.train_waiters) or any(
+            v is not None for v in (stop.max_epochs, stop.target_loss, stop.target_accuracy,
+                                    stop.plateau_patience, stop.early_stopping_patience)
+        )
+
     def key(self) -> GroupKey:
         c = self.config
         return GroupKey(
@@ -223,10 +233,15 @@ class Session:
         return scheduled_rate(t.schedule, t.learning_rate, self.epoch, self.step, epoch_len)
 
     def snapshot(self) -> SessionState:
-        values = {name: getattr(self, name) for name in _STATE_FIELDS}
-        return SessionState(
-            **values, epochs_per_second=round(self.epochs_per_second, 1), learning_rate=self.current_learning_rate()
-        )
+        return SessionState(**self.state_values())
+
+    def state_values(self) -> dict[str, Any]:
+        """SessionState's fields as plain values: what snapshot().model_dump() gives, without
+        building a model (frames need this 20 times a second for every watched session)."""
+        values: dict[str, Any] = {name: getattr(self, name) for name in _STATE_FIELDS}
+        values["epochs_per_second"] = round(self.epochs_per_second, 1)
+        values["learning_rate"] = self.current_learning_rate()
+        return values
 
     def clear_progress(self) -> None:
         self.epoch = self.step = 0

@@ -18,7 +18,7 @@ import torch
 from ..config import Settings
 from ..schemas import SessionState
 from .errors import Refused
-from .group import PARTS, Group, GroupKey, RowData
+from .group import PARTS, Group, GroupKey, ParkedEpochs, RowData
 from .module import LearningRateFinder
 from .publisher import FrameJob, FrameMeta, FramePublisher
 from .session import Session, hyper_values
@@ -259,29 +259,58 @@ class EngineCore:
             fut.set_exception(exc)
 
     def _train_slice(self, group: Group) -> None:
-        """Step a group for about SLICE_SECONDS, handling every epoch boundary as it comes."""
+        """Step a group for about SLICE_SECONDS. Epoch ends that must be exact (waits, stop
+        conditions) are handled at once; the others are parked and evaluated together at the end
+        of the slice, one batched pass instead of one per step (sessions of a class end their
+        epochs at different steps). No command runs inside a slice, so parked rows cannot move."""
         deadline = time.perf_counter() + SLICE_SECONDS
+        parked: list[ParkedEpochs] = []
         while group.running and time.perf_counter() < deadline:
             rows = group.step()
-            if rows.size:
-                self._epochs_done(group, rows)
+            if not rows.size:
+                continue
+            exact = np.fromiter((group.sessions[r].needs_exact_epochs for r in rows.tolist()), bool, len(rows))
+            if not exact.all():
+                parked.append(group.park(rows[~exact]))
+            if exact.any():
+                self._epochs_done(group, rows[exact])
+        if parked:
+            self._parked_epochs_done(group, parked)
 
     def _epochs_done(self, group: Group, rows: np.ndarray) -> None:
-        """Evaluate rows that finished an epoch, record history, check stop conditions, resolve waits."""
-        ev = group.evaluate(rows)
-        columns = _columns(ev)
+        """Evaluate rows that finished an epoch now, record history, check stop conditions, resolve waits."""
+        sessions = [group.sessions[r] for r in rows.tolist()]
         epochs, steps = group.host["epoch"][rows].tolist(), group.host["step"][rows].tolist()
-        for i, r in enumerate(rows.tolist()):
-            s = group.sessions[r]
+        self._record(group, sessions, epochs, steps, group.last_grad_norms[rows], group.evaluate(rows), None)
+
+    def _parked_epochs_done(self, group: Group, parked: list[ParkedEpochs]) -> None:
+        """One evaluation of every parked epoch end of a slice, then the same bookkeeping, in order."""
+        sessions = [s for p in parked for s in p.sessions]
+        rows = np.array([s.row for s in sessions], dtype=np.int64)
+        params = {n: torch.cat([p.params[n] for p in parked]) for n in parked[0].params}
+        ev = group.evaluate(rows, params)
+        epochs = [e for p in parked for e in p.epochs]
+        steps = [st for p in parked for st in p.steps]
+        self._record(group, sessions, epochs, steps, np.concatenate([p.norms for p in parked]), ev, params)
+
+    def _record(
+        self, group: Group, sessions: list[Session], epochs: list[int], steps: list[int], norms: np.ndarray,
+        ev: dict[str, np.ndarray], parked: dict[str, torch.Tensor] | None,
+    ) -> None:
+        columns = _columns(ev)
+        stopped: set[int] = set()
+        for i, s in enumerate(sessions):
+            if id(s) in stopped:
+                continue  # a parked later epoch of a session that a parked earlier one stopped
             s.epoch, s.step = epochs[i], steps[i]
             values: dict[str, Any] = {name: column[i] for name, column in columns.items()}
-            if len(group.last_grad_norms) > r:
-                values["grad_norms"] = group.last_grad_norms[r].tolist()
+            values["grad_norms"] = norms[i].tolist()
             if not len(s.data.labels["val"]):
                 values["val_loss"] = values["val_accuracy"] = None
             reason = s.record_epoch(values)
             if s.capture_best:
-                s.best_params, s.capture_best = group.export_params(s.row), False
+                best = group.export_params(s.row) if parked is None else {n: t[i].clone() for n, t in parked.items()}
+                s.best_params, s.capture_best = best, False
             if reason is not None:
                 if reason.startswith("early stopping") and s.best_params is not None:
                     group.load_params(s.row, s.best_params)
@@ -289,6 +318,7 @@ class EngineCore:
                     restored = _columns(group.evaluate(np.array([s.row])))
                     s.show_evaluation({name: column[0] for name, column in restored.items()})
                 self._stop(s, reason)
+                stopped.add(id(s))
                 continue
             if s.train_waiters:
                 done = [w for w in s.train_waiters if s.epoch >= w[0]]
@@ -343,10 +373,10 @@ class EngineCore:
             s.step = int(group.host["step"][s.row])
             s.frame_seq += 1
             names = ["epoch", "train_loss", "test_loss"] + (["validation_loss"] if len(s.data.labels["val"]) else [])
-            history = np.array(s.history.streamed(names), dtype=np.float32).reshape(len(names), -1)
+            history = s.history.streamed(names)  # (rows, points) float32
             header = {
                 "type": "frame", "id": s.id, "seq": s.frame_seq, "data_version": s.data.version,
-                "state": s.snapshot().model_dump(),
+                "state": s.state_values(),
                 "history": {"length": history.shape[1], "stride": s.history.stride, "rows": names},
             }
             job.sessions.append(FrameMeta(
