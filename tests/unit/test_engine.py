@@ -307,3 +307,22 @@ def test_an_unwatched_undriven_session_pauses_itself(tmp_path) -> None:
         assert not state.running and state.stop_reason is not None and state.stop_reason.startswith("idle")
     finally:
         e.stop()
+
+
+def test_layer_gradient_norms_are_per_session_per_layer(engine: Engine) -> None:
+    """The fused norm (one flat tensor, one matrix product) against the plain per-layer formula."""
+    import torch
+
+    engine.create_session("a", cfg(network={"hidden_layers": [5, 3]})).result()
+    engine.create_session("b", cfg(network={"hidden_layers": [5, 3]})).result()
+
+    def norms() -> tuple[np.ndarray, np.ndarray]:
+        group = engine._sessions["a"].group
+        grads = [torch.randn(2, *group.shapes[n]) for n in group.param_names]
+        expected = np.zeros((2, 3))
+        for name, g in zip(group.param_names, grads, strict=True):
+            expected[:, int(name[1:])] += (g.reshape(2, -1) ** 2).sum(dim=1).numpy()
+        return group._layer_norms(grads, 2), np.sqrt(expected)
+
+    got, expected = engine._submit(norms).result()
+    assert got.shape == (2, 3) and np.allclose(got, expected, rtol=1e-5)

@@ -27,6 +27,7 @@ from .group import Group
 from .module import LearningRateFinder
 from .network import parameter_shapes
 from .session import LIVE_FIELDS, REGROUP_FIELDS, VIEW_FIELDS, Session, SessionData, changed_paths, hyper_values
+from .thumbnails import Thumbnail, thumbnails
 from .views import diagnostics_json, grid_json, metrics_json, network_json
 from .worker import EngineCore, UnknownSession, Watcher
 
@@ -76,21 +77,59 @@ class Engine(EngineCore):
         def run() -> SessionState:
             if session_id in self._sessions:
                 raise ValueError(f"session {session_id} exists")
-            session, params, slots = checkpoint.restore(session_id, ckpt)
-            key = session.key()
-            probe = self._groups.get(key) or Group(key, self.device)
-            checkpoint.matches(probe, params, slots)
-            full_slots = {n: slots.get(n, torch.zeros_like(params[n.split(".")[-1]])) for n in probe.slot_names}
-            row = session.row_with(key, params, full_slots)
-            row.counters.update({k: int(v) for k, v in ckpt.get("counters", {}).items() if k in row.counters})
-            # Keep the optimiser's running scalars (t, mu_product); the config decides the rest.
-            row.hyper = {**{k: float(v) for k, v in ckpt.get("hyper", {}).items()}, **hyper_values(session.config)}
-            self._sessions[session_id] = session
-            self._place(session, row)
+            session = self._restored(session_id, ckpt)
             session.saved_marker = (session.step, session.init_count, id(session.config))
             return session.snapshot()
 
         return self._submit(run)
+
+    def _restored(self, session_id: str, ckpt: dict[str, Any]) -> Session:
+        """Worker side of restore_session: the checkpoint's session, placed in its group (paused)."""
+        session, params, slots = checkpoint.restore(session_id, ckpt)
+        key = session.key()
+        probe = self._groups.get(key) or Group(key, self.device)
+        checkpoint.matches(probe, params, slots)
+        full_slots = {n: slots.get(n, torch.zeros_like(params[n.split(".")[-1]])) for n in probe.slot_names}
+        row = session.row_with(key, params, full_slots)
+        row.counters.update({k: int(v) for k, v in ckpt.get("counters", {}).items() if k in row.counters})
+        # Keep the optimiser's running scalars (t, mu_product); the config decides the rest.
+        row.hyper = {**{k: float(v) for k, v in ckpt.get("hyper", {}).items()}, **hyper_values(session.config)}
+        self._sessions[session_id] = session
+        self._place(session, row)
+        return session
+
+    def adopt(self, session_id: str, ckpt: dict[str, Any]) -> "Future[SessionState]":
+        """Replace a session's config, data and weights with a checkpoint's (a classroom fork),
+        paused, keeping its id and its watchers (they get dataset and config events)."""
+
+        def run() -> SessionState:
+            old = self._get(session_id)
+            checkpoint.check(ckpt)  # a bad checkpoint refuses before the old session goes
+            assert old.group is not None
+            kept = old.group.export(old.row)
+            self._unplace(old)
+            del self._sessions[session_id]
+            try:
+                session = self._restored(session_id, ckpt)
+            except Exception:
+                self._sessions[session_id] = old  # the old session comes back exactly as it was
+                self._place(old, kept)
+                raise
+            session.watchers, session.neuron_watchers = old.watchers, old.neuron_watchers
+            session.init_count = old.init_count + 1  # the student's own run ended here
+            session.data.version = max(session.data.version, old.data.version + 1)
+            for _, waiter in old.train_waiters:  # a scripted train on the old session ends here
+                waiter.set_result(session.snapshot())
+            self._announce(session, data_changed=True)
+            return session.snapshot()
+
+        return self._submit(run)
+
+    def thumbnails(self, session_ids: list[str], resolution: int = 32) -> "Future[dict[str, Thumbnail]]":
+        """Small decision grids of these sessions (unknown ids are left out), batched per group."""
+        return self._submit(
+            lambda: thumbnails([self._sessions[i] for i in session_ids if i in self._sessions], self._grid, resolution)
+        )
 
     def delete_session(self, session_id: str) -> "Future[None]":
         def run() -> None:

@@ -99,8 +99,13 @@ class Group:
         self.tensors: dict[str, torch.Tensor] = {}
         self.host: dict[str, np.ndarray] = {f: np.zeros(0, dtype=np.int64) for f in HOST_FIELDS}
         self.schedules = ScheduleTable(0)
+        self._views: tuple[int, dict[str, torch.Tensor]] | None = None  # (k, name -> tensor[:k])
         self.noise_like = torch.randn_like  # tests swap in a recorder, like net.dropout_masks
         self.last_grad_norms = np.zeros((0, len(self.net.layers)))  # at the last epoch-ending step
+        # (weights and biases, layers): 1 where a flat gradient entry belongs to a layer.
+        wb = [n for n in self.param_names if n[0] in "Wb"]
+        layer = torch.tensor([int(n[1:]) for n in wb for _ in range(int(np.prod(self.shapes[n])))])
+        self._layer_matrix = torch.nn.functional.one_hot(layer, len(self.net.layers)).to(device, torch.float32)
 
     @property
     def manual_backward(self) -> bool:
@@ -139,6 +144,7 @@ class Group:
             if old is not None:
                 new[tuple(slice(0, s) for s in old.shape)] = old
             self.tensors[name] = new
+        self._views = None
         for f in HOST_FIELDS:
             grown = np.zeros(new_cap, dtype=np.int64)
             grown[: self.size] = self.host[f][: self.size]
@@ -247,7 +253,7 @@ class Group:
 
     # ---- training ---------------------------------------------------------------------------
 
-    def _batch(self, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    def _batch(self, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, np.ndarray]:
         """This step's inputs (k, width, features), targets, mask (k, width, 1) or None, and counts (k,).
 
         width is the largest batch among the rows this step, not the group's power-of-two cap, so
@@ -256,41 +262,49 @@ class Group:
         batch, n_train = h["batch"][:k], h["n_train"][:k]
         pos = h["steps_in_epoch"][:k] * batch  # (k,) start of this step's batch
         count = np.minimum(pos + batch, n_train) - pos  # (k,) real points in this batch
-        count_t = torch.from_numpy(count).to(self.device, t["x_train"].dtype)
         width, full = int(count.max()), bool(count.min() == count.max())
         if full and pos.min() == pos.max():
             # Fast path (sessions in step): every row takes the same slice; no gather, no mask.
             p0 = int(pos[0])
-            return t["x_train"][:k, p0 : p0 + width], t["y_train"][:k, p0 : p0 + width], None, count_t
+            return t["x_train"][:k, p0 : p0 + width], t["y_train"][:k, p0 : p0 + width], None, count
         cap = self.caps["train"]
         idx = np.minimum(pos[:, None] + np.arange(width), cap - 1) + np.arange(k)[:, None] * cap  # (k, width)
         flat = torch.from_numpy(idx.ravel()).to(self.device)
         xb = t["x_train"].view(-1, t["x_train"].shape[2]).index_select(0, flat).view(k, width, -1)
         yb = t["y_train"].view(-1, self.key.n_out).index_select(0, flat).view(k, width, -1)
         if full:
-            return xb, yb, None, count_t
+            return xb, yb, None, count
         mask = torch.from_numpy((np.arange(width) < count[:, None]).astype(np.float32))  # (k, width)
-        return xb, yb, mask.to(self.device, xb.dtype)[:, :, None], count_t
+        return xb, yb, mask.to(self.device, xb.dtype)[:, :, None], count
+
+    def _running_views(self, k: int) -> dict[str, torch.Tensor]:
+        """tensor[:k] for every row tensor, kept between steps: slicing two dozen tensors each step
+        cost more than some kernels. Valid until the tensors are reallocated (_reserve)."""
+        if self._views is None or self._views[0] != k:
+            self._views = (k, {name: tensor[:k] for name, tensor in self.tensors.items()})
+        return self._views[1]
 
     def step(self) -> np.ndarray:
         """One optimiser step for every running row; returns the rows that finished an epoch."""
         k = self.running
-        h, t = self.host, self.tensors
-        xb, yb, mask, count = self._batch(k)
+        h, v = self.host, self._running_views(k)
+        xb, yb, mask, counts = self._batch(k)
+        # (k,) points per row: only a masked batch or the autograd path needs it as a tensor.
+        count = torch.from_numpy(counts).to(self.device, xb.dtype) if mask is not None or not self.net.manual else None
         if h["noise_on"][:k].any():
-            xb = xb + self.noise_like(xb) * t["noise"][:k, None, None]  # input noise as augmentation
+            xb = xb + self.noise_like(xb) * v["noise"][:, None, None]  # input noise as augmentation
         if self.schedules.any_scheduled(k):
             rates = self.schedules.rates(k, h["epoch"][:k], h["step"][:k], h["epoch_len"][:k])
-            t["lr"][:k] = torch.from_numpy(rates).to(self.device, t["lr"].dtype)
+            v["lr"].copy_(torch.from_numpy(rates))
         scale = 1.0 / xb.shape[1] if mask is None else mask / count[:, None, None]
         if self.net.manual:
-            params = {n: t[n][:k] for n in self.param_names}
+            params = {n: v[n] for n in self.param_names}
             grads = self.net.backward(params, xb, yb, scale)
             grad_list = [grads[n] for n in self.param_names]
             self._add_penalty_gradients(params, grads, grad_list, k)
         else:
-            params = {n: t[n][:k].detach().requires_grad_() for n in self.param_names}
-            buffers = {n: t[n][:k] for n in self.net.buffer_names}
+            params = {n: v[n].detach().requires_grad_() for n in self.param_names}
+            buffers = {n: v[n] for n in self.net.buffer_names}
             z = self.net.forward(params, buffers, xb, train=True, mask=mask, count=count)
             total = self.net.per_session_loss(z, yb, mask, count).sum() + self._penalty(params, k)
             grad_list = list(torch.autograd.grad(total, list(params.values()), materialize_grads=True))
@@ -299,12 +313,12 @@ class Group:
                 self.last_grad_norms = self._layer_norms(grad_list, k)  # raw, before clipping
             if h["clip_on"][:k].any():
                 self._clip(grad_list, k)
-            hyper = {n: t[n][:k] for n in self.hyper_names}
+            hyper = {n: v[n] for n in self.hyper_names}
             if "weight_decay" in hyper and not h["decay_on"][:k].any():
                 del hyper["weight_decay"]  # no row decays: skip the extra ops
             hyper["t"].add_(1)
-            slots = {s: [t[f"{s}.{p}"][:k] for p in self.param_names] for s in self.optimizer.slots}
-            self.optimizer.update([t[n][:k] for n in self.param_names], grad_list, slots, hyper)
+            slots = {s: [v[f"{s}.{p}"] for p in self.param_names] for s in self.optimizer.slots}
+            self.optimizer.update([v[n] for n in self.param_names], grad_list, slots, hyper)
         h["steps_in_epoch"][:k] += 1
         h["step"][:k] += 1
         done = h["steps_in_epoch"][:k] >= h["epoch_len"][:k]
@@ -355,12 +369,13 @@ class Group:
         return total
 
     def _layer_norms(self, grads: list[torch.Tensor], k: int) -> np.ndarray:
-        """(k, layers) gradient norm of each layer's weights and bias, for the diagnostics."""
-        squares = torch.zeros(k, len(self.net.layers), device=self.device)
-        for name, g in zip(self.param_names, grads, strict=True):
-            if name[0] in "Wb":
-                squares[:, int(name[1:])] += (g * g).sum(dim=tuple(range(1, g.dim())))
-        return squares.sqrt().cpu().numpy()
+        """(k, layers) gradient norm of each layer's weights and bias, for the diagnostics: one
+        flat (k, weights) tensor and a 0/1 (weights, layers) matrix, a handful of ops in all."""
+        wb = [g.reshape(k, -1) for name, g in zip(self.param_names, grads, strict=True) if name[0] in "Wb"]
+        flat = torch.cat(wb, dim=1)  # (k, all weights and biases)
+        if self._layer_matrix.dtype != flat.dtype:  # float64 groups (tests) as well as float32 ones
+            self._layer_matrix = self._layer_matrix.to(flat.dtype)
+        return ((flat * flat) @ self._layer_matrix).sqrt().cpu().numpy()
 
     def _clip(self, grads: list[torch.Tensor], k: int) -> None:
         """Per-session clipping as torch.nn.utils does: by total norm, then by value (inf = off)."""

@@ -37,20 +37,27 @@ def _coupled_decay(p: torch.Tensor, g: torch.Tensor, h: Hyper) -> torch.Tensor:
     return g if wd is None else g + _col(wd, p) * p
 
 
+def _cols(h: torch.Tensor, like: Tensors) -> Tensors:
+    return [_col(h, p) for p in like]
+
+
+# The common optimisers use torch's _foreach ops (one call for every parameter tensor): the
+# tensors are tiny, so per-op overhead, not arithmetic, is what a step costs.
 def _sgd(params: Tensors, grads: Tensors, state: dict[str, Tensors], h: Hyper) -> None:
-    for p, g in zip(params, grads, strict=True):
-        p.sub_(_col(h["lr"], p) * _coupled_decay(p, g, h))
+    grads = [_coupled_decay(p, g, h) for p, g in zip(params, grads, strict=True)]
+    torch._foreach_sub_(params, torch._foreach_mul(grads, _cols(h["lr"], params)))
 
 
 def _momentum(nesterov: bool) -> Update:
     def update(params: Tensors, grads: Tensors, state: dict[str, Tensors], h: Hyper) -> None:
         # A zero buffer gives torch's first step (buf = g) since dampening is 0.
-        for p, g, buf in zip(params, grads, state["momentum_buffer"], strict=True):
-            g = _coupled_decay(p, g, h)
-            mu = _col(h["momentum"], p)
-            buf.mul_(mu).add_(g)
-            step = g + mu * buf if nesterov else buf
-            p.sub_(_col(h["lr"], p) * step)
+        bufs = state["momentum_buffer"]
+        grads = [_coupled_decay(p, g, h) for p, g in zip(params, grads, strict=True)]
+        mu = _cols(h["momentum"], params)
+        torch._foreach_mul_(bufs, mu)
+        torch._foreach_add_(bufs, grads)
+        step = torch._foreach_add(grads, torch._foreach_mul(bufs, mu)) if nesterov else bufs
+        torch._foreach_sub_(params, torch._foreach_mul(step, _cols(h["lr"], params)))
 
     return update
 
@@ -85,15 +92,17 @@ def _adam(decoupled: bool) -> Update:
         b1, b2, t = h["beta1"], h["beta2"], h["t"]
         bias2_sqrt = (1 - b2**t).sqrt()
         step_size = h["lr"] / (1 - b1**t)
-        for p, g, m, v in zip(params, grads, state["m"], state["v"], strict=True):
-            if decoupled and h.get("weight_decay") is not None:
-                p.mul_(1 - _col(h["lr"] * h["weight_decay"], p))
-            else:
-                g = _coupled_decay(p, g, h)
-            m.lerp_(g, 1 - _col(b1, m))
-            v.mul_(_col(b2, v)).addcmul_(g * (1 - _col(b2, v)), g)
-            denom = v.sqrt() / _col(bias2_sqrt, v) + _col(h["eps"], v)
-            p.sub_(_col(step_size, p) * m / denom)
+        ms, vs = state["m"], state["v"]
+        if decoupled and h.get("weight_decay") is not None:
+            torch._foreach_mul_(params, _cols(1 - h["lr"] * h["weight_decay"], params))
+        else:
+            grads = [_coupled_decay(p, g, h) for p, g in zip(params, grads, strict=True)]
+        torch._foreach_lerp_(ms, grads, _cols(1 - b1, ms))
+        torch._foreach_mul_(vs, _cols(b2, vs))
+        torch._foreach_addcmul_(vs, torch._foreach_mul(grads, _cols(1 - b2, vs)), grads)
+        denom = torch._foreach_div(torch._foreach_sqrt(vs), _cols(bias2_sqrt, vs))
+        torch._foreach_add_(denom, _cols(h["eps"], vs))
+        torch._foreach_sub_(params, torch._foreach_div(torch._foreach_mul(ms, _cols(step_size, ms)), denom))
 
     return update
 
