@@ -1,4 +1,4 @@
-"""Command line: `nnplayground serve | version` (also `python -m nnplayground ...`).
+"""Command line: `nnplayground serve | version | lessons check` (also `python -m nnplayground ...`).
 
 Settings come from `NNPG_*` environment variables; flags given on the command line override them.
 """
@@ -53,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="uvicorn log level")
 
     commands.add_parser("version", help="print the version and exit")
+
+    lessons = commands.add_parser("lessons", help="lesson files", description="Work with lesson files.")
+    lesson_commands = lessons.add_subparsers(dest="lessons_command", metavar="COMMAND", required=True)
+    check = lesson_commands.add_parser(
+        "check",
+        help="check lesson files; exit 1 if any is invalid",
+        description="Check lesson files (YAML) and print every problem with its line. Without files: the "
+        "shipped lessons and NNPG_LESSONS_DIR.",
+    )
+    check.add_argument("files", nargs="*", type=Path, metavar="FILE", help="lesson files (<id>.yaml)")
     return parser
 
 
@@ -126,6 +136,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             parser.exit(2, f"nnplayground: invalid settings: {exc}\n")
         serve(settings, log_level=args.log_level)
         return
+    if args.command == "lessons":
+        from .lessons.check import check_lessons  # no torch needed to check a file
+
+        try:
+            settings = Settings()
+        except ValidationError as exc:
+            parser.exit(2, f"nnplayground: invalid settings: {exc}\n")
+        raise SystemExit(check_lessons(args.files, settings))
     parser.error(f"unknown command {args.command!r}")  # unreachable: argparse checks choices
 
 

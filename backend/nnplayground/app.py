@@ -14,12 +14,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
-from .api import data, insight, meta, runs, sessions, transfer, ws
+from .api import data, insight, lessons, meta, room_stream, rooms, runs, sessions, transfer, ws
 from .api.configs import request_validation_error
 from .api.registry import SessionRegistry
 from .config import Settings
 from .engine import Engine, Refused, UnknownSession
+from .lessons import LessonLibrary
 from .persistence import Persistence
+from .rooms import RoomService
 from .store import Store
 
 # backend/nnplayground/app.py -> the repository root holds frontend/ (an editable install).
@@ -138,6 +140,14 @@ def _frontend_router(directory: Path) -> APIRouter:
             return JSONResponse({"detail": f"no frontend at {directory}"}, status_code=404)
         return FileResponse(page, media_type="text/html")
 
+    @router.get("/teacher")
+    async def teacher() -> Response:
+        # The classroom dashboard (frontend/teacher.html).
+        page = directory / "teacher.html"
+        if not page.is_file():
+            return JSONResponse({"detail": f"no teacher page at {directory}"}, status_code=404)
+        return FileResponse(page, media_type="text/html")
+
     @router.get("/vendor/plotly.min.js")
     async def plotly() -> Response:
         path = plotly_js()
@@ -177,7 +187,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             registry = SessionRegistry()
             persistence = Persistence(settings, engine, registry, store)
             app.state.engine, app.state.registry, app.state.persistence = engine, registry, persistence
+            # Lessons load once; a bad file is logged and left out (`nnplayground lessons check` explains it).
+            app.state.lessons = await asyncio.to_thread(LessonLibrary.for_settings, settings)
             await persistence.start()
+            # Rooms after sessions: a room keeps only the students whose sessions came back.
+            app.state.rooms = RoomService(settings, engine, registry, persistence, store)
+            await app.state.rooms.restore()
             try:
                 yield
             finally:
@@ -207,7 +222,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(insight.router)
     app.include_router(insight.links)
     app.include_router(data.router)
+    app.include_router(lessons.router)
     app.include_router(ws.router)
+    app.include_router(rooms.router)
+    app.include_router(room_stream.router)
     directory = frontend_dir(settings)
     app.include_router(_frontend_router(directory))
     # check_dir=False: the app still starts (API only) where no frontend is shipped.

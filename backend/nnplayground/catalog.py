@@ -232,6 +232,52 @@ LEARNING_RATES: tuple[float, ...] = (
 REGULARIZATION_RATES: tuple[float, ...] = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 
+@dataclass(frozen=True)
+class Control:
+    """A control a teacher may lock in a classroom room: config paths (dotted) it changes."""
+
+    name: str  # a config path; a lock on it covers every field below it ("training" locks training.*)
+    label: str
+    covers: tuple[str, ...] = ()  # further paths the same UI control changes
+
+
+CONTROLS: dict[str, Control] = {
+    c.name: c
+    for c in [
+        Control("problem", "Problem type"),
+        Control("data", "Data (all data controls)"),
+        Control("data.dataset", "Data set"),
+        Control("data.noise", "Noise"),
+        Control("data.train_ratio", "Ratio of training to test data"),
+        Control("data.validation_ratio", "Validation share"),
+        Control("data.num_points", "Number of points"),
+        Control("data.seed", "Data seed (regenerate)"),
+        Control("data.classes", "Classes"),
+        Control("features", "Input features"),
+        Control("network", "Network (all network controls)"),
+        Control("network.hidden_layers", "Hidden layers and neurons"),
+        Control("network.activation", "Activation", ("network.layer_activations", "network.leaky_relu_slope")),
+        Control("network.init", "Weight initialisation"),
+        Control("network.batch_norm", "Batch normalisation"),
+        Control("network.dropout", "Dropout"),
+        Control("training", "Training (all training controls)"),
+        Control("training.learning_rate", "Learning rate"),
+        Control("training.schedule", "Learning-rate schedule"),
+        Control(
+            "training.optimizer", "Optimiser",
+            ("training.momentum", "training.beta1", "training.beta2", "training.eps", "training.rho",
+             "training.alpha", "training.weight_decay", "training.momentum_decay"),
+        ),
+        Control("training.batch_size", "Batch size", ("training.batch_mode",)),
+        Control("training.regularization", "Regularisation", ("training.regularization_rate",)),
+        Control("training.loss", "Loss", ("training.huber_delta",)),
+        Control("training.clip", "Gradient clipping", ("training.clip_value",)),
+        Control("training.input_noise", "Input noise"),
+        Control("training.stop", "Stop conditions"),
+    ]
+}
+
+
 def catalog_json() -> dict[str, Any]:
     """Every registry as plain JSON for `/api/catalog`."""
     return {
@@ -252,4 +298,5 @@ def catalog_json() -> dict[str, Any]:
         "problem_losses": {k: list(v) for k, v in PROBLEM_LOSSES.items()},
         "learning_rates": list(LEARNING_RATES),
         "regularization_rates": list(REGULARIZATION_RATES),
+        "controls": [{"name": c.name, "label": c.label} for c in CONTROLS.values()],
     }

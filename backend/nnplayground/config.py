@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     torch_threads: int = Field(1, ge=1, le=256)
     # Static frontend (index.html, js/, css/); None means `<repo root>/frontend` next to the package.
     frontend_dir: Path | None = None
+    # A folder of extra lesson files (`<id>.yaml`) offered beside the shipped ones (lessons/library/).
+    lessons_dir: Path | None = None
 
     # Streaming: frames per second sent to each watcher, and the default grid resolution.
     stream_fps: float = Field(20.0, gt=0, le=120)
@@ -58,6 +60,16 @@ class Settings(BaseSettings):
     # Past runs kept per session; the oldest go first.
     max_runs_per_session: int = Field(50, ge=0)
 
+    # Classroom rooms (rooms/): how many a server holds (open or expired), students per room,
+    # and join attempts with an unknown code per client address and minute (a hall behind one NAT
+    # address joins freely with the right code). A wrong code answers only after the delay.
+    max_rooms: int = Field(20, ge=1)
+    max_students_per_room: int = Field(120, ge=1)
+    join_attempts_per_minute: int = Field(20, ge=1)
+    join_failure_delay_seconds: float = Field(1.0, ge=0, le=30)
+    # Roster frames per second to a teacher's dashboard (thumbnails and scores of every student).
+    roster_fps: float = Field(2.0, ge=0.5, le=20)
+
     def limits(self) -> dict[str, int]:
         """The limits a client needs to build valid configs."""
         return {
@@ -70,4 +82,6 @@ class Settings(BaseSettings):
             "max_message_bytes": self.max_message_bytes,
             "max_upload_bytes": self.max_upload_bytes,
             "max_grid_resolution": self.max_grid_resolution,
+            "max_rooms": self.max_rooms,
+            "max_students_per_room": self.max_students_per_room,
         }

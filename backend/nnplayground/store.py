@@ -283,6 +283,8 @@ class Store:
                 )
             elif ckpt is None and record is not None and record.state.get("epoch"):
                 run_id = self._archive(record, reason, now, max_runs)
+            with transaction(self._db):
+                self._db.execute("DELETE FROM lesson_progress WHERE session_id = ?", (session_id,))
             if record is not None:
                 with transaction(self._db):
                     self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
@@ -374,6 +376,57 @@ class Store:
             ).fetchall()
             self._delete_runs(rows)
             return len(rows)
+
+    # ---- classroom rooms ---------------------------------------------------------------------
+
+    def load_rooms(self) -> list[tuple[str, dict[str, Any], list[tuple[str, str, float]]]]:
+        """Every room: (code, data, [(session id, nickname, joined at)] in joining order)."""
+        with self._lock:
+            rooms = self._db.execute("SELECT code, data FROM rooms ORDER BY updated").fetchall()
+            students = self._db.execute(
+                "SELECT code, session_id, nickname, joined_at FROM room_students ORDER BY joined_at"
+            ).fetchall()
+        by_room: dict[str, list[tuple[str, str, float]]] = {}
+        for r in students:
+            by_room.setdefault(r["code"], []).append((r["session_id"], r["nickname"], r["joined_at"]))
+        return [(r["code"], json.loads(r["data"]), by_room.get(r["code"], [])) for r in rooms]
+
+    def save_room(self, code: str, data: dict[str, Any], students: list[tuple[str, str, float]]) -> None:
+        """Write a room and its students (replacing what was stored) in one transaction."""
+        with self._lock, transaction(self._db):
+            self._db.execute(
+                "INSERT INTO rooms (code, data, updated) VALUES (?, ?, ?) "
+                "ON CONFLICT(code) DO UPDATE SET data = excluded.data, updated = excluded.updated",
+                (code, json.dumps(data), time.time()),
+            )
+            self._db.execute("DELETE FROM room_students WHERE code = ?", (code,))
+            self._db.executemany(
+                "INSERT OR REPLACE INTO room_students (session_id, code, nickname, joined_at) VALUES (?, ?, ?, ?)",
+                [(sid, code, nick, joined) for sid, nick, joined in students],
+            )
+
+    # ---- lesson progress ---------------------------------------------------------------------
+
+    def lesson_progress(self, session_id: str) -> tuple[str, int] | None:
+        """(lesson id, step) where a session stands in a lesson, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT lesson_id, step FROM lesson_progress WHERE session_id = ?", (session_id,)
+            ).fetchone()
+        return (row["lesson_id"], row["step"]) if row else None
+
+    def set_lesson_progress(self, session_id: str, position: tuple[str, int] | None) -> None:
+        """Record (lesson id, step) for a session; None forgets it (the student left the lesson)."""
+        with self._lock, transaction(self._db):
+            if position is None:
+                self._db.execute("DELETE FROM lesson_progress WHERE session_id = ?", (session_id,))
+                return
+            self._db.execute(
+                "INSERT INTO lesson_progress (session_id, lesson_id, step, updated) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(session_id) DO UPDATE SET lesson_id = excluded.lesson_id, step = excluded.step, "
+                "updated = excluded.updated",
+                (session_id, position[0], position[1], time.time()),
+            )
 
     # ---- space -------------------------------------------------------------------------------
 

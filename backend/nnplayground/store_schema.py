@@ -51,7 +51,35 @@ def _v2_reopenable_runs(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX sessions_by_activity ON sessions(last_activity)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_initial, _v2_reopenable_runs]
+def _v3_rooms(db: sqlite3.Connection) -> None:
+    """Classroom rooms (rooms/) and who joined them; the students' sessions are ordinary sessions."""
+    db.execute("""CREATE TABLE rooms (
+        code TEXT PRIMARY KEY,             -- the join code
+        data TEXT NOT NULL,                -- the room as JSON (rooms/model.py Room.record), token hash only
+        updated REAL NOT NULL
+    )""")
+    db.execute("""CREATE TABLE room_students (
+        session_id TEXT PRIMARY KEY,
+        code TEXT NOT NULL,
+        nickname TEXT NOT NULL,
+        joined_at REAL NOT NULL
+    )""")
+    db.execute("CREATE INDEX room_students_by_room ON room_students(code, joined_at)")
+
+
+def _v4_lesson_progress(db: sqlite3.Connection) -> None:
+    """Where each session stands in a lesson (lessons/): one row per session, gone with the session."""
+    db.execute("""CREATE TABLE lesson_progress (
+        session_id TEXT PRIMARY KEY,
+        lesson_id TEXT NOT NULL,
+        step INTEGER NOT NULL,             -- counts from 1
+        updated REAL NOT NULL
+    )""")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _v1_initial, _v2_reopenable_runs, _v3_rooms, _v4_lesson_progress,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -4,7 +4,8 @@ The cases come from the schema the running server serves at `/openapi.json`, pos
 are sent with a real session's bearer token and, where the path names a session (or a run), that session's
 id (or its run's), so that generated bodies and query strings reach the handlers instead of stopping at
 401/404; the rest go as drawn, so the refusals are exercised too. The server runs with a small
-`max_epochs_per_train` so that generated `train` calls stay short; every other limit is the default.
+`max_epochs_per_train` so that generated `train` calls stay short, and no `join_failure_delay_seconds` so
+that room routes answer made-up codes at once; every other limit is the default.
 """
 
 import random
@@ -66,8 +67,10 @@ class _Server:
 @pytest.fixture(scope="module")
 def schema_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir: Path = tmp_path_factory.mktemp("schemathesis") / "data"
+    # No slow-failure delay: the room routes are fuzzed with made-up codes, each would wait a second.
     server_settings = Settings(
-        data_dir=data_dir, max_epochs_per_train=20, max_sessions=1000, max_sessions_per_client=1000
+        data_dir=data_dir, max_epochs_per_train=20, max_sessions=1000, max_sessions_per_client=1000,
+        join_failure_delay_seconds=0.0,
     )  # type: ignore[arg-type]
     with _Server(server_settings) as server:
         yield server.url

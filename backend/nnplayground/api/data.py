@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..data.tabular import CsvError, parse_csv
+from ..rooms import ControlLocked, check_own_data
 from ..schemas import SessionOut
 from .deps import EngineDep, SessionDep, SettingsDep
 
@@ -32,17 +33,27 @@ async def _answer(session_id: str, engine: EngineDep, fut: "asyncio.Future[objec
     return SessionOut(id=session_id, config=engine.config(session_id), state=state)  # type: ignore[arg-type]
 
 
+def _refuse_if_locked(request: Request, session_id: str, engine: EngineDep, problem: str | None = None) -> None:
+    """403 when the session's room locks the data set: own data would replace the teacher's."""
+    try:
+        check_own_data(getattr(request.app.state, "rooms", None), session_id, engine.config(session_id), problem)
+    except ControlLocked as e:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(e)) from None
+
+
 @router.post("/{session_id}/points", response_model=SessionOut)
-async def add_point(session: SessionDep, engine: EngineDep, point: PointIn) -> SessionOut:
+async def add_point(request: Request, session: SessionDep, engine: EngineDep, point: PointIn) -> SessionOut:
     """Add a point (2-D data); the session's data becomes its own and the network keeps its weights."""
+    _refuse_if_locked(request, session.id, engine)
     return await _answer(session.id, engine, engine.add_point(session.id, point.x, point.y, point.label))
 
 
 @router.delete("/{session_id}/points", response_model=SessionOut)
 async def remove_point(
-    session: SessionDep, engine: EngineDep, x: Annotated[float, Query()], y: Annotated[float, Query()]
+    request: Request, session: SessionDep, engine: EngineDep, x: Annotated[float, Query()], y: Annotated[float, Query()]
 ) -> SessionOut:
     """Remove the point nearest (x, y), within 0.5 on the plane."""
+    _refuse_if_locked(request, session.id, engine)
     return await _answer(session.id, engine, engine.remove_point(session.id, x, y))
 
 
@@ -56,6 +67,7 @@ async def upload(
     standardize: Annotated[bool, Query()] = True,
 ) -> SessionOut:
     """A CSV (header row, numeric features, a label column) becomes the session's data; it re-initialises."""
+    _refuse_if_locked(request, session.id, engine)  # before reading: a locked student's CSV is not parsed
     body = await request.body()
     if len(body) > settings.max_upload_bytes:
         raise HTTPException(
@@ -74,4 +86,5 @@ async def upload(
         if e.column is not None:
             loc.append(e.column)
         raise _unprocessable(str(e), loc) from None
+    _refuse_if_locked(request, session.id, engine, table.problem)
     return await _answer(session.id, engine, engine.set_data(session.id, table, standardize=standardize))

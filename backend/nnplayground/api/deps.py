@@ -76,15 +76,29 @@ def authorize(registry: SessionRegistry, session_id: str, token: str | None) -> 
     return entry
 
 
+def room_reader(conn: HTTPConnection, session_id: str, token: str | None) -> bool:
+    """May `token` (not the session's own) read this session? In a live classroom room the
+    teacher token reads every session of the room, and a student's token the teacher's session."""
+    rooms = getattr(conn.app.state, "rooms", None)
+    return bool(token) and rooms is not None and rooms.may_read(session_id, token)
+
+
 def get_session(
+    conn: HTTPConnection,
     registry: RegistryDep,
     session_id: Annotated[str, Path(description="the id answered by POST /api/sessions")],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> SessionEntry:
-    """The session named in the path, if the request carries its bearer token."""
+    """The session named in the path, if the request carries its bearer token (or, for reads
+    only, a room token that may read it: see room_reader)."""
+    token = credentials.credentials if credentials else None
     try:
-        return authorize(registry, session_id, credentials.credentials if credentials else None)
+        return authorize(registry, session_id, token)
     except AuthError as e:
+        entry = registry.get(session_id)
+        if e.status_code == 403 and entry is not None and conn.scope.get("method") in ("GET", "HEAD"):
+            if room_reader(conn, session_id, token):
+                return entry
         headers = {"WWW-Authenticate": "Bearer"} if e.status_code == 401 else None
         raise HTTPException(e.status_code, e.detail, headers=headers) from None
 

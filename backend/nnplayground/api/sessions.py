@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request, Response, st
 from pydantic import BaseModel
 
 from ..engine import Engine
+from ..rooms import ControlLocked, check_locked
 from ..schemas import (
     GridOut,
     HistoryOut,
@@ -89,6 +90,7 @@ async def get_session(session: SessionDep, engine: EngineDep) -> SessionOut:
 
 @router.patch("/{session_id}", response_model=SessionOut)
 async def update_session(
+    request: Request,
     session: SessionDep,
     engine: EngineDep,
     settings: SettingsDep,
@@ -103,6 +105,10 @@ async def update_session(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, e.prefixed("body")) from None
     if config == current:
         return _out(engine, session.id)  # nothing to change: do not disturb the session
+    try:
+        check_locked(getattr(request.app.state, "rooms", None), session.id, current, config)
+    except ControlLocked as e:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(e)) from None
     # A change that re-initialises the session ends its run: that run goes to the history.
     state = await persistence.change(session.id, lambda: engine.configure(session.id, config))
     return _out(engine, session.id, state)

@@ -8,7 +8,7 @@ import asyncio
 import json
 import logging
 from concurrent.futures import Future
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, WebSocket
@@ -17,6 +17,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from ..config import Settings
 from ..engine import Engine, UnknownSession
 from ..persistence import Persistence
+from ..rooms import ControlLocked, RoomService, check_locked, check_own_data
 from ..schemas import (
     AddPointCommand,
     Command,
@@ -32,7 +33,7 @@ from ..schemas import (
 )
 from ..streaming import Subscriber
 from .configs import ConfigError, patched_config, validation_items
-from .deps import AuthError, EngineDep, RegistryDep, SettingsDep, authorize
+from .deps import AuthError, EngineDep, RegistryDep, SettingsDep, authorize, room_reader
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +45,18 @@ _commands: TypeAdapter[Command] = TypeAdapter(Annotated[Command, Field(discrimin
 class CommandError(Exception):
     """A client message that cannot be run; answered with an error message, not a close."""
 
-    def __init__(self, message: str, loc: list[str | int]) -> None:
+    def __init__(self, message: str, loc: list[str | int], code: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.loc = loc
+        self.code = code  # 403: refused (a read-only stream, a locked control), not malformed
 
 
-def _error(message: str, loc: list[str | int] | None = None) -> dict[str, Any]:
-    return {"type": "error", "message": message, "loc": loc or []}
+def _error(message: str, loc: list[str | int] | None = None, code: int | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"type": "error", "message": message, "loc": loc or []}
+    if code is not None:
+        error["code"] = code
+    return error
 
 
 def _items_error(items: list[dict[str, Any]]) -> CommandError:
@@ -96,13 +101,17 @@ def _start_lr_range_test(command: LRRangeTestCommand, session_id: str, engine: E
 
 async def _run_command(
     command: Command, session_id: str, engine: Engine, settings: Settings, subscriber: Subscriber,
-    persistence: Persistence,
+    persistence: Persistence, rooms: RoomService | None = None,
 ) -> None:
     match command:
         case LRRangeTestCommand():
             _start_lr_range_test(command, session_id, engine, subscriber)
             return
         case AddPointCommand() | RemovePointCommand():
+            try:
+                check_own_data(rooms, session_id, engine.config(session_id))
+            except ControlLocked as e:
+                raise CommandError(str(e), [], 403) from None
             try:
                 await asyncio.wrap_future(
                     engine.add_point(session_id, command.x, command.y, command.label)
@@ -140,6 +149,10 @@ async def _run_command(
                 raise _items_error(e.prefixed("config")) from None
             if config == current:
                 return  # nothing changes: leave the session alone
+            try:
+                check_locked(rooms, session_id, current, config)
+            except ControlLocked as e:
+                raise CommandError(str(e), [], 403) from None
             await persistence.change(session_id, lambda: engine.configure(session_id, config))
             return
     # The engine tells every watcher (this one included) about changes with config/dataset
@@ -149,8 +162,9 @@ async def _run_command(
 
 async def _receive_commands(
     websocket: WebSocket, subscriber: Subscriber, session_id: str, engine: Engine, settings: Settings,
-    persistence: Persistence,
+    persistence: Persistence, read_only: bool = False,
 ) -> None:
+    rooms: RoomService | None = getattr(websocket.app.state, "rooms", None)
     limit = settings.max_message_bytes
     while not subscriber.closing:
         message = await websocket.receive()
@@ -166,9 +180,12 @@ async def _receive_commands(
             subscriber.send(_error("binary messages are not accepted; send JSON text commands"))
             continue
         try:
-            await _run_command(parse_command(text), session_id, engine, settings, subscriber, persistence)
+            command = parse_command(text)
+            if read_only and not isinstance(command, ViewsCommand):
+                raise CommandError("read-only stream: only the session's owner drives it", [], 403)
+            await _run_command(command, session_id, engine, settings, subscriber, persistence, rooms)
         except CommandError as e:
-            subscriber.send(_error(e.message, e.loc))
+            subscriber.send(_error(e.message, e.loc, e.code))
         except UnknownSession:
             subscriber.close(4404, f"unknown session {session_id}")
             return
@@ -211,11 +228,15 @@ async def stream(
     if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins):
         await websocket.close(4403, "origin not allowed")
         return
+    read_only = False
     try:
         authorize(registry, session_id, token)
     except AuthError as e:
-        await websocket.close(e.close_code, e.detail)
-        return
+        # A room's teacher may watch its students, and students their teacher, read-only.
+        read_only = e.close_code == 4403 and room_reader(websocket, session_id, token)
+        if not read_only:
+            await websocket.close(e.close_code, e.detail)
+            return
     subscriber = Subscriber(websocket)
     try:
         # Watch before taking the hello snapshot, so no change can fall between the two:
@@ -227,14 +248,19 @@ async def stream(
             "config": engine.config(session_id).model_dump(mode="json"),
             "state": engine.state(session_id).model_dump(mode="json"),
             "stream_fps": settings.stream_fps,
+            "read_only": read_only,
         }
         data = await asyncio.wrap_future(engine.dataset(session_id))
         # First in line: any dataset event queued meanwhile is at least as new as this one.
         subscriber.send_first([hello, {"type": "dataset", **{k: v for k, v in data.items() if k != "type"}}])
+        rooms: RoomService | None = getattr(websocket.app.state, "rooms", None)
+        # A student's own stream hears of its room (locks, status); a read-only one does not.
+        listening = rooms.listening(session_id, subscriber) if rooms and not read_only else nullcontext()
         async with subscriber:
-            await _receive_commands(
-                websocket, subscriber, session_id, engine, settings, websocket.app.state.persistence
-            )
+            with listening:
+                await _receive_commands(
+                    websocket, subscriber, session_id, engine, settings, websocket.app.state.persistence, read_only
+                )
     except UnknownSession:
         # Deleted between accept and hello: nothing was sent yet, so close directly.
         with suppress(RuntimeError):
