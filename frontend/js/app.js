@@ -7,9 +7,12 @@ import { CompareView } from './compare.js';
 import { Controls } from './controls.js';
 import { CsvUpload, PlaneSelector, PointEditor } from './datatools.js';
 import { DiagnosticsView } from './diagnostics.js';
+import { LANGUAGES, browserLanguage, language, onLanguageChange, setLanguage, t } from './i18n.js';
+import { LessonPanel } from './lessons.js';
 import { LrFinder } from './lrfinder.js';
 import { MetricsView } from './metrics.js';
 import { NetworkDiagram } from './network.js';
+import { RoomClient } from './room.js';
 import { SessionSocket } from './socket.js';
 import { State } from './state.js';
 import { Tabs } from './tabs.js';
@@ -54,12 +57,16 @@ class App {
   }
 
   async boot() {
-    this.status('loading catalog…');
+    // The language first (the URL's `lang=`, else the browser's): every label below uses it.
+    await setLanguage(hashLanguage(location.hash) || browserLanguage());
+    this.bindLanguageMenu();
+    this.status(() => t('app.status.loadingCatalog'));
     this.catalog = await api.catalog();
     const defaults = this.catalog.defaults || this.catalog.default_config || FALLBACK_DEFAULTS;
     this.state = new State(defaults);
     const unread = this.state.readHash(location.hash, (p) => this.defaultDatasetFor(p));
-    if (unread.length) this.toast(`ignored unreadable URL settings: ${unread.join(', ')}`);
+    this.state.set('lang', language());
+    if (unread.length) this.toast(t('app.toast.unreadableUrl', { keys: unread.join(', ') }));
 
     this.charts = new Charts({
       heatmap: $('heatmap'),
@@ -73,6 +80,8 @@ class App {
       onChange: (names) => this.changed(names),
       onCommand: (type) => this.command(type),
       onUi: (name) => this.uiChanged(name),
+      // Controls a teacher locked stay disabled whatever a render decides (room.js).
+      onRender: () => this.room?.applyLocks(),
     };
     this.controls = new Controls(this.catalog, this.state, hooks);
     this.network = new NetworkDiagram(this.catalog, this.state, {
@@ -80,7 +89,7 @@ class App {
       setWeight: (edit) => {
         if (!this.socket) return false;
         this.socket.send(edit);
-        this.status(`weight set to ${edit.value}`);
+        this.status(() => t('app.status.weightSet', { value: edit.value }));
         return true;
       },
     });
@@ -111,7 +120,7 @@ class App {
       config: () => this.serverConfig,
       isShown: () => this.tabs.isShown('compare'),
       onPin: (on) => {
-        if (on) this.toast('run pinned: change something, then open Compare');
+        if (on) this.toast(t('app.toast.pinned'));
       },
     });
     this.points = new PointEditor({
@@ -124,12 +133,12 @@ class App {
       classes: () => this.controls.numClasses(),
       problem: () => this.state.get('problem'),
       points: () => this.dataset,
-      toast: (t) => this.toast(t),
+      toast: (text) => this.toast(text),
     });
     this.upload = new CsvUpload({
       maxBytes: this.catalog.limits?.max_upload_bytes,
       upload: (text, opts) => {
-        if (!this.session) return Promise.reject(new Error('no session yet'));
+        if (!this.session) return Promise.reject(new Error(t('app.status.noSession')));
         return api.uploadCsv(this.session.id, this.session.token, text, opts);
       },
     });
@@ -137,15 +146,15 @@ class App {
       send: (plane) => {
         if (!this.socket) return;
         this.socket.send({ type: 'update', config: { data: { plane } } });
-        this.status('showing another plane…');
+        this.status(() => t('app.status.otherPlane'));
       },
     });
     this.tfImport = new TfImportDialog(this.catalog, (values, result) => this.importTf(values, result));
     this.transfer = new Transfer({
       session: () => this.session,
       adopt: (created, how) => this.adoptSession(created, how),
-      toast: (t) => this.toast(t),
-      status: (t, level) => this.status(t, level),
+      toast: (text) => this.toast(text),
+      status: (text, level) => this.status(text, level),
       maxUploadBytes: this.catalog.limits?.max_upload_bytes,
     });
     this.charts.problem = this.state.get('problem');
@@ -153,6 +162,7 @@ class App {
     this.charts.setDiscretize(this.state.get('discretize'));
     this.showProblem();
     this.showClasses();
+    onLanguageChange(() => this.relabel());
 
     window.addEventListener('hashchange', () => this.hashEdited());
     window.addEventListener('pagehide', () => this.endSession());
@@ -167,7 +177,47 @@ class App {
       }
     });
 
-    await this.startSession();
+    // Lessons: made before the session starts, so the panel sees the URL as it came.
+    this.lessons = new LessonPanel({
+      session: () => this.session,
+      applyConfig: (config) => this.applyConfig(config),
+      command: (type) => this.command(type),
+      setPosition: (lessonId, step) => {
+        this.state.set('lesson', lessonId);
+        this.state.set('step', lessonId ? String(step) : '');
+        this.writeHash();
+      },
+      toast: (text) => this.toast(text),
+    });
+
+    // A classroom link (#room=CODE): join (or rejoin) that room's session instead of a new one.
+    this.room = new RoomClient({
+      catalog: this.catalog,
+      adopt: (created) => this.adoptSession(created),
+      refresh: () => this.refreshSession(),
+      rerender: () => {
+        this.controls.render();
+        this.network.render();
+      },
+      setRoomHash: (code) => {
+        this.state.set('room', code);
+        this.writeHash();
+      },
+      toast: (text) => this.toast(text),
+    });
+    if (!(await this.room.boot(this.state.get('room')))) {
+      this.state.set('room', '');
+      await this.startSession();
+    }
+  }
+
+  /** The server changed our session behind our back (a fork): show its config and state again. */
+  async refreshSession() {
+    if (!this.session) return;
+    const fresh = await api.getSession(this.session.id, this.session.token);
+    this.charts.clearHistory();
+    this.adoptConfig(fresh.config);
+    this.showSessionState(fresh.state);
   }
 
   /** Data of more than two columns: its columns are the inputs; the plane shows two of them. */
@@ -197,22 +247,22 @@ class App {
 
   /** POST /api/sessions with the page's config; if the server refuses it, start from defaults. */
   async startSession() {
-    this.status('creating session…');
+    this.status(() => t('app.status.creatingSession'));
     let created;
     try {
       created = await api.createSession(this.state.config());
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 422) {
-        this.status(`could not create a session: ${err.message}`, 'error');
-        this.toast(`could not create a session: ${err.message}`);
+        this.status(() => t('app.status.createFailed', { message: err.message }), 'error');
+        this.toast(t('app.status.createFailed', { message: err.message }));
         return;
       }
-      this.toast(`the URL's set-up was refused (${err.message}); using the defaults`);
+      this.toast(t('app.toast.urlRefused', { message: err.message }));
       this.state.setConfig(this.state.defaults);
       try {
         created = await api.createSession(this.state.config());
       } catch (err2) {
-        this.status(`could not create a session: ${err2.message}`, 'error');
+        this.status(() => t('app.status.createFailed', { message: err2.message }), 'error');
         return;
       }
     }
@@ -229,12 +279,15 @@ class App {
     this.session = null;
     this.socket = null;
     oldSocket?.close();
-    if (old) api.deleteSession(old.id, old.token);
+    // A classroom session is not the page's to delete; leaving it (an import, a reopened run)
+    // leaves its room.
+    if (old && !this.room?.keepsSession()) api.deleteSession(old.id, old.token);
+    if (how) this.room?.leave();
     this.sessionState = null;
     this.lastHeader = null;
     this.charts.clearHistory();
     this.connectSession(created);
-    if (how) this.toast(`${how}: now session ${created.id.slice(0, 8)} at epoch ${created.state?.epoch ?? 0}`);
+    if (how) this.toast(t('app.toast.adopted', { how, id: created.id.slice(0, 8), epoch: String(created.state?.epoch ?? 0) }));
   }
 
   /** Show a session the server made ({id, token, config, state}) and stream it. */
@@ -247,7 +300,7 @@ class App {
     this.showSessionState(created.state);
     this.socket = new SessionSocket(created.id, created.token, {
       onOpen: () => {
-        this.status(`connected · session ${created.id.slice(0, 8)}`);
+        this.status(() => t('app.status.connected', { id: created.id.slice(0, 8) }));
         // Every neuron's map over the plane, for the network diagram.
         this.socket?.send({ type: 'views', neurons: true });
       },
@@ -259,22 +312,23 @@ class App {
         if (this.session?.id === created.id) this.frame(frame);
       },
       onClose: ({ code, reason, willRetry }) => {
-        if (willRetry) this.status('connection lost; reconnecting…', 'warn');
+        if (willRetry) this.status(() => t('app.status.reconnecting'), 'warn');
         else if (code === 4404 && this.session?.id === created.id) this.sessionLost();
-        else if (code !== 1000) this.status(`disconnected (${code}${reason ? `: ${reason}` : ''})`, 'error');
+        else if (code !== 1000) this.status(() => t('app.status.disconnected', { code: String(code), reason: reason ? `: ${reason}` : '' }), 'error');
       },
     });
+    this.lessons?.sessionReady();
   }
 
   /** The server forgot our session (restarted, or deleted it): start a new one, same set-up. */
   sessionLost() {
     const now = Date.now();
     if (this.lastRestart && now - this.lastRestart < 10_000) {
-      this.status('the session ended; reload the page to start a new one', 'error');
+      this.status(() => t('app.status.sessionEnded'), 'error');
       return;
     }
     this.lastRestart = now;
-    this.toast('the server ended this session; starting a new one with the same set-up');
+    this.toast(t('app.toast.sessionRestarted'));
     this.socket = null;
     this.session = null;
     this.startSession();
@@ -283,6 +337,8 @@ class App {
   endSession() {
     if (!this.session) return;
     this.socket?.close();
+    // A room's session outlives the page: the student comes back to it.
+    if (this.room?.keepsSession()) return;
     api.deleteSession(this.session.id, this.session.token);
     this.session = null;
   }
@@ -308,10 +364,10 @@ class App {
     if (k > 2) {
       const stops = Array.from({ length: k }, (_, i) => `${classColor(i)} ${(i * 100) / k}% ${((i + 1) * 100) / k}%`);
       out.style.background = `conic-gradient(${stops.join(', ')})`;
-      out.title = `output: ${k} class probabilities (softmax)`;
+      out.title = t('app.network.outputSoftmax', { k });
     } else {
       out.style.background = '';
-      out.title = 'output';
+      out.title = t('app.network.output');
     }
   }
 
@@ -337,7 +393,7 @@ class App {
     if (names.some((n) => ['activation', 'layer_act', 'hidden'].includes(n))) this.network.render();
     if (!this.socket) return;
     this.socket.send({ type: 'update', config: this.state.partial(names) });
-    this.status(State.isLive(names) ? 'updated' : 'starting over with the new set-up…');
+    this.status(() => (State.isLive(names) ? t('app.status.updated') : t('app.status.startingOver')));
   }
 
   /** Apply a learning rate found by the range test (added to the menu if it lacks it). */
@@ -355,7 +411,7 @@ class App {
 
   command(type) {
     if (!this.socket) {
-      this.toast('no session yet');
+      this.toast(t('app.status.noSession'));
       return;
     }
     this.socket.send({ type });
@@ -374,12 +430,23 @@ class App {
     for (const [name, v] of Object.entries(values)) wanted.set(name, v);
     this.applyWanted(wanted);
     this.writeHash();
-    const warn = result?.warnings?.length ? ` (${result.warnings.length} warning${result.warnings.length > 1 ? 's' : ''}: ${result.warnings.join('; ')})` : '';
-    this.toast(`imported the TensorFlow Playground set-up${warn}`);
+    const n = result?.warnings?.length || 0;
+    const warn = n ? t(n > 1 ? 'app.toast.warnings' : 'app.toast.warning', { n, list: result.warnings.join('; ') }) : '';
+    this.toast(t('app.toast.tfImported', { warn }));
+  }
+
+  /** Load a full SessionConfig (a lesson step's) as if the controls had set it. */
+  applyConfig(config) {
+    const wanted = new State(this.state.defaults);
+    Object.assign(wanted.values, this.state.values); // page-only settings stay as they are
+    wanted.setConfig(config);
+    this.applyWanted(wanted);
   }
 
   /** Move the page to the set-up `wanted` holds: change what differs, tell the server. */
   applyWanted(wanted) {
+    // A set-up without a language (a URL without lang=, an imported link) keeps the current one.
+    if (!wanted.get('lang')) wanted.set('lang', language());
     const names = [];
     for (const name of Object.keys(wanted.values)) {
       if (JSON.stringify(wanted.get(name)) !== JSON.stringify(this.state.get(name))) {
@@ -390,7 +457,11 @@ class App {
     if (!names.length) return;
     this.controls.render();
     this.network.render();
-    const server = names.filter((n) => n !== 'show_test' && n !== 'discretize');
+    const pageOnly = ['show_test', 'discretize', 'lang', 'room', 'lesson', 'step'];
+    const server = names.filter((n) => !pageOnly.includes(n));
+    if (names.includes('lesson') || names.includes('step')) this.lessons?.fromHash(wanted.get('lesson'), wanted.get('step'));
+    if (names.includes('room')) this.room?.hashChanged(wanted.get('room'));
+    if (names.includes('lang')) this.switchLanguage(wanted.get('lang'));
     if (names.includes('show_test')) this.uiChanged('show_test');
     if (names.includes('discretize')) this.uiChanged('discretize');
     if (server.length) this.changed(server);
@@ -418,9 +489,13 @@ class App {
         this.adoptConfig(msg.config);
         this.showSessionState(msg.state);
         if (reinit) this.charts.clearHistory();
-        this.status(`connected · session ${this.session?.id.slice(0, 8) ?? ''}`);
+        this.status(() => t('app.status.connected', { id: this.session?.id.slice(0, 8) ?? '' }));
         break;
       }
+      case 'room':
+        this.room?.message(msg);
+        if ('lesson' in msg) this.lessons?.follow(msg.lesson);
+        break;
       case 'lr_range_test':
         this.lrFinder.message(msg);
         break;
@@ -433,7 +508,7 @@ class App {
         const loc = Array.isArray(msg.loc) ? msg.loc.join('.') : '';
         const where = loc && !String(msg.message).includes(loc) ? ` (${loc})` : '';
         this.toast(`${msg.message}${where}`);
-        this.status(`error: ${msg.message}`, 'error');
+        this.status(() => t('app.status.error', { message: msg.message }), 'error');
         // Our optimistic change was refused: go back to what the server has.
         if (this.serverConfig) this.adoptConfig(this.serverConfig);
         break;
@@ -478,44 +553,115 @@ class App {
     // A reset (or a new set-up) after training ended a run: it goes to the run history.
     if (before && before.epoch > 0 && st.epoch === 0) this.transfer?.afterReset();
     if (st.stop_reason && (!before || before.stop_reason !== st.stop_reason)) {
-      this.toast(`training stopped: ${st.stop_reason}`);
-      this.status(`stopped: ${st.stop_reason}`, 'warn');
+      this.toast(t('app.toast.stopped', { reason: stopReasonText(st.stop_reason) }));
+      this.status(() => t('app.status.stopped', { reason: stopReasonText(st.stop_reason) }), 'warn');
     }
     this.sessionState = st;
     this.controls.showState(st);
     // Why training paused by itself stays in view until it runs again.
     const banner = $('stop-reason');
     const reason = !st.running && st.stop_reason ? st.stop_reason : '';
-    if (banner.dataset.reason !== reason) {
+    if (banner.dataset.reason !== reason || banner.dataset.lang !== language()) {
       banner.dataset.reason = reason;
-      banner.textContent = reason ? `Stopped: ${reason}` : '';
+      banner.dataset.lang = language();
+      banner.textContent = reason ? t('app.output.stoppedBanner', { reason: stopReasonText(reason) }) : '';
       banner.hidden = !reason;
       banner.classList.toggle('diverged', /diverg/i.test(reason));
     }
   }
 
+  /** The status line; `text` may be a function, evaluated again when the language changes. */
   status(text, level = 'info') {
     const el = $('status');
-    el.textContent = text;
+    this.statusText = text;
+    el.textContent = typeof text === 'function' ? text() : text;
     el.dataset.level = level;
+  }
+
+  /** The header's language menu: the URL keeps the choice (`lang=`). */
+  bindLanguageMenu() {
+    const menu = $('language');
+    if (!menu) return;
+    menu.value = language();
+    menu.addEventListener('change', () => this.switchLanguage(menu.value));
+  }
+
+  /** Show the page in another language; the session and its training go on untouched. */
+  async switchLanguage(code) {
+    if (!LANGUAGES.includes(code) || code === language()) return;
+    await setLanguage(code);
+    if (this.state) {
+      this.state.set('lang', code);
+      this.writeHash();
+    }
+  }
+
+  /** After a language change: every view writes its text again. */
+  relabel() {
+    const menu = $('language');
+    if (menu) menu.value = language();
+    if (this.statusText) this.status(this.statusText, $('status').dataset.level);
+    if (!this.state) return;
+    this.controls.relabel();
+    this.network.render();
+    this.charts.relabel();
+    this.metrics.relabel();
+    this.diagnostics.relabel();
+    this.compare.relabel();
+    this.lrFinder.relabel();
+    this.points.relabel();
+    this.upload.relabel();
+    this.transfer.relabel();
+    this.tfImport.relabel?.();
+    this.showClasses();
+    if (this.sessionState) this.showSessionState(this.sessionState);
   }
 
   toast(text) {
     const box = $('toasts');
-    const t = document.createElement('div');
-    t.className = 'toast';
-    t.setAttribute('role', 'alert');
-    t.textContent = text;
+    const item = document.createElement('div');
+    item.className = 'toast';
+    item.setAttribute('role', 'alert');
+    item.textContent = text;
     const close = document.createElement('button');
     close.className = 'toast-close';
     close.textContent = '×';
-    close.setAttribute('aria-label', 'dismiss');
-    close.addEventListener('click', () => t.remove());
-    t.appendChild(close);
-    box.appendChild(t);
+    close.setAttribute('aria-label', t('app.toast.dismiss'));
+    close.addEventListener('click', () => item.remove());
+    item.appendChild(close);
+    box.appendChild(item);
     while (box.children.length > 4) box.firstChild.remove();
-    setTimeout(() => t.remove(), 8000);
+    setTimeout(() => item.remove(), 8000);
   }
+}
+
+/** The `lang=` of a URL hash, if it names one of ours. */
+function hashLanguage(hash) {
+  const match = /(?:^#?|&)lang=([a-z]{2})/i.exec(hash || '');
+  const code = match ? match[1].toLowerCase() : '';
+  return LANGUAGES.includes(code) ? code : '';
+}
+
+// The server's stop reasons (engine/session.py), in the page's language.
+const STOP_REASONS = [
+  [/^max epochs reached \((\d+)\)/, 'maxEpochs', ['n']],
+  [/^target loss reached: test loss (\S+) ≤ (\S+)/, 'targetLoss', ['loss', 'target']],
+  [/^target accuracy reached: test accuracy (\S+)/, 'targetAccuracy', ['accuracy']],
+  [/^plateau: the training loss has not improved for (\d+) epochs/, 'plateau', ['n']],
+  [/^early stopping: the validation loss has not improved for (\d+) epochs; restored the weights of epoch (\d+)/, 'earlyStopping', ['n', 'epoch']],
+  [/^diverged: the loss became NaN/, 'divergedNan', []],
+  [/^diverged: the loss exploded/, 'divergedExploded', []],
+];
+
+function stopReasonText(reason) {
+  for (const [pattern, key, names] of STOP_REASONS) {
+    const m = pattern.exec(reason);
+    if (m) {
+      const vars = Object.fromEntries(names.map((n, i) => [n, m[i + 1].replace('.', t('app.decimalMark'))]));
+      return t(`app.stopReason.${key}`, vars);
+    }
+  }
+  return reason;
 }
 
 const app = new App();
@@ -542,10 +688,11 @@ window.nnpg = Object.freeze({
       ? { epochs: app.compare.pinned.history.epoch.length, boundary: Boolean(app.compare.pinned.boundary), config: copy(app.compare.pinned.config) }
       : null,
   tab: () => app.tabs?.current ?? null,
+  lesson: () => copy(app.lessons?.position() ?? null),
 });
 
 app.boot().catch((err) => {
   console.error(err);
-  app.status(`failed to start: ${err.message}`, 'error');
-  app.toast(`failed to start: ${err.message}`);
+  app.status(() => t('app.status.startFailed', { message: err.message }), 'error');
+  app.toast(t('app.status.startFailed', { message: err.message }));
 });

@@ -1,6 +1,8 @@
 // Plotly views of a session: decision heatmap with data points, loss chart, confusion matrices.
 // plotly.js is loaded by a classic <script> (window.Plotly), served by the app at /vendor/.
 
+import { formatFixed, formatNumber, formatPercent, plotSeparators, t } from './i18n.js';
+
 export const ORANGE = '#f59322'; // class 0 / negative
 export const BLUE = '#0877bd'; // class 1 / positive
 const MIDDLE = '#e8eaeb';
@@ -76,12 +78,14 @@ function pointsTrace(part, { problem, range, test, names = null }) {
   return {
     type: 'scatter',
     mode: 'markers',
-    name: test ? 'test' : 'train',
+    name: test ? t('app.chart.test') : t('app.chart.train'),
     x: xs,
     y: ys,
     hoverinfo: 'x+y+text',
     text: labels.map((v) =>
-      classification ? `class ${v}${names?.[v] ? ` (${names[v]})` : ''}` : `value ${Number(v).toFixed(3)}`,
+      classification
+        ? `${t('app.chart.classN', { k: String(v) })}${names?.[v] ? ` (${names[v]})` : ''}`
+        : t('app.chart.value', { value: formatFixed(v, 3) }),
     ),
     marker: {
       size: 6,
@@ -146,6 +150,7 @@ export class Charts {
       plot_bgcolor: '#fff',
       paper_bgcolor: 'rgba(0,0,0,0)',
       uirevision: 'heatmap',
+      separators: plotSeparators(),
     };
     P.newPlot(this.els.heatmap, this.heatmapTraces(), this.heatmapLayout, PLOT_CONFIG);
 
@@ -160,6 +165,7 @@ export class Charts {
       paper_bgcolor: 'rgba(0,0,0,0)',
       plot_bgcolor: 'rgba(0,0,0,0)',
       uirevision: 'loss',
+      separators: plotSeparators(),
     };
     P.newPlot(this.els.loss, this.lossTraces([], [], []), this.lossLayout, PLOT_CONFIG);
 
@@ -170,6 +176,21 @@ export class Charts {
 
   confusionEl(which) {
     return which === 'train' ? this.els.confusionTrain : this.els.confusionTest;
+  }
+
+  /** The language changed: titles, trace names and number separators are drawn again. */
+  relabel() {
+    this.heatmapLayout = { ...this.heatmapLayout, separators: plotSeparators() };
+    this.lossLayout = { ...this.lossLayout, separators: plotSeparators() };
+    this.historyKey = '';
+    this.confusionKey = { train: '', test: '' };
+    if (this.els.legendClasses) this.els.legendClasses.dataset.k = '';
+    this.drawHeatmap();
+    if (this.lastFrame) this.render(this.lastFrame);
+    else {
+      this.drawConfusion('train', null, []);
+      this.drawConfusion('test', null, []);
+    }
   }
 
   /** A new problem type or data set: redraw the points, forget the old grid. */
@@ -405,14 +426,14 @@ export class Charts {
             item.className = 'legend-class';
             const sw = document.createElement('i');
             sw.style.background = classColor(k);
-            item.append(sw, names?.[k] ? `${k} ${names[k]}` : `class ${k}`);
+            item.append(sw, names?.[k] ? `${k} ${names[k]}` : t('app.chart.classN', { k: String(k) }));
             return item;
           }),
         );
       }
     }
     const [lo, hi] = this.range();
-    const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(2)).toString());
+    const fmt = (v) => (Math.abs(v) >= 100 ? formatFixed(v, 0) : formatNumber(Number(v.toPrecision(2)), { maximumFractionDigits: 6 }));
     el.querySelector('.legend-lo').textContent = fmt(lo);
     el.querySelector('.legend-mid').textContent = fmt((lo + hi) / 2);
     el.querySelector('.legend-hi').textContent = fmt(hi);
@@ -423,31 +444,31 @@ export class Charts {
       {
         type: 'scatter',
         mode: 'lines',
-        name: 'train',
+        name: t('app.chart.train'),
         x: epochs,
         y: train,
         line: { color: '#222', width: 1.5 },
-        hovertemplate: 'epoch %{x}<br>train loss %{y:.4f}<extra></extra>',
+        hovertemplate: `${t('app.chart.epoch')} %{x}<br>${t('app.chart.trainLoss')} %{y:.4f}<extra></extra>`,
       },
       {
         type: 'scatter',
         mode: 'lines',
-        name: 'test',
+        name: t('app.chart.test'),
         x: epochs,
         y: test,
         line: { color: '#9aa0a6', width: 1.5 },
-        hovertemplate: 'epoch %{x}<br>test loss %{y:.4f}<extra></extra>',
+        hovertemplate: `${t('app.chart.epoch')} %{x}<br>${t('app.chart.testLoss')} %{y:.4f}<extra></extra>`,
       },
     ];
     if (validation) {
       traces.push({
         type: 'scatter',
         mode: 'lines',
-        name: 'validation',
+        name: t('app.chart.validation'),
         x: epochs,
         y: validation,
         line: { color: ORANGE, width: 1.5 },
-        hovertemplate: 'epoch %{x}<br>validation loss %{y:.4f}<extra></extra>',
+        hovertemplate: `${t('app.chart.epoch')} %{x}<br>${t('app.chart.validationLoss')} %{y:.4f}<extra></extra>`,
       });
     }
     return traces;
@@ -476,7 +497,7 @@ export class Charts {
           y: 1,
           xref: 'x',
           yref: 'paper',
-          text: `best ${bestEpoch}`,
+          text: t('app.chart.best', { epoch: String(bestEpoch) }),
           showarrow: false,
           xanchor: 'left',
           yanchor: 'top',
@@ -488,15 +509,16 @@ export class Charts {
   }
 
   confusionLayout(which, accuracy) {
-    const title = which === 'train' ? 'Train' : 'Test';
-    const acc = accuracy == null ? '' : ` · accuracy ${(accuracy * 100).toFixed(1)}%`;
+    const title = which === 'train' ? t('app.chart.trainTitle') : t('app.chart.testTitle');
+    const acc = accuracy == null ? '' : ` · ${t('app.metric.accuracy').toLowerCase()} ${formatPercent(accuracy, 1)}`;
     return {
       margin: { l: 44, r: 6, t: 22, b: 30 },
       height: 150,
       font: FONT,
+      separators: plotSeparators(),
       title: { text: `${title}${acc}`, font: { size: 11, color: '#333' }, x: 0.02, xanchor: 'left', y: 0.97 },
-      xaxis: { title: { text: 'predicted', font: { size: 10 }, standoff: 2 }, type: 'category', side: 'bottom' },
-      yaxis: { title: { text: 'true', font: { size: 10 }, standoff: 2 }, type: 'category', autorange: 'reversed' },
+      xaxis: { title: { text: t('app.chart.predicted'), font: { size: 10 }, standoff: 2 }, type: 'category', side: 'bottom' },
+      yaxis: { title: { text: t('app.chart.actual'), font: { size: 10 }, standoff: 2 }, type: 'category', autorange: 'reversed' },
       paper_bgcolor: 'rgba(0,0,0,0)',
       plot_bgcolor: 'rgba(0,0,0,0)',
       annotations: [],
@@ -513,7 +535,7 @@ export class Charts {
       return;
     }
     const k = labels.length;
-    const names = labels.map((l) => `class ${l}`);
+    const names = labels.map((l) => t('app.chart.classN', { k: String(l) }));
     const total = matrix.flat().reduce((a, b) => a + b, 0);
     const correct = matrix.reduce((a, row, i) => a + (row[i] || 0), 0);
     const accuracy = total ? correct / total : null;
@@ -562,6 +584,7 @@ export class Charts {
 
   /** Draw one decoded frame ({header, arrays}). */
   render(frame) {
+    this.lastFrame = frame;
     const { header, arrays } = frame;
     const P = Plotly();
     if (header.grid && arrays.grid) {
@@ -639,11 +662,11 @@ export class Charts {
       {
         type: 'scatter',
         mode: 'lines',
-        name: 'loss',
+        name: t('app.chart.loss'),
         x: lrs,
         y: losses,
         line: { color: '#222', width: 1.5 },
-        hovertemplate: 'rate %{x:.2e}<br>loss %{y:.4f}<extra></extra>',
+        hovertemplate: `${t('app.chart.rate')} %{x:.2e}<br>${t('app.chart.loss')} %{y:.4f}<extra></extra>`,
       },
     ];
     const shapes = [];
@@ -656,11 +679,11 @@ export class Charts {
       traces.push({
         type: 'scatter',
         mode: 'markers',
-        name: 'suggested',
+        name: t('app.chart.suggested'),
         x: [suggested],
         y: [losses[j]],
         marker: { color: ORANGE, size: 9, line: { color: '#fff', width: 1 } },
-        hovertemplate: 'suggested %{x:.2e}<extra></extra>',
+        hovertemplate: `${t('app.chart.suggested')} %{x:.2e}<extra></extra>`,
       });
       shapes.push({
         type: 'line',
@@ -686,17 +709,18 @@ export class Charts {
       margin: { l: 38, r: 6, t: 6, b: 30 },
       height: 150,
       font: FONT,
+      separators: plotSeparators(),
       showlegend: false,
       xaxis: {
         type: 'log',
-        title: { text: 'learning rate', font: { size: 10 }, standoff: 2 },
+        title: { text: t('app.chart.learningRate'), font: { size: 10 }, standoff: 2 },
         exponentformat: 'power',
         dtick: 2,
         fixedrange: true,
         gridcolor: '#eee',
       },
       yaxis: {
-        title: { text: 'loss', font: { size: 10 }, standoff: 2 },
+        title: { text: t('app.chart.loss'), font: { size: 10 }, standoff: 2 },
         fixedrange: true,
         gridcolor: '#eee',
         nticks: 4,

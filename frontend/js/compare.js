@@ -2,6 +2,7 @@
 // boundary (the newest frame's grid and the data points); the tab overlays the pinned losses
 // (dashed) on the current ones and shows both boundaries side by side, with what changed.
 
+import { formatFixed, language, plotSeparators, t } from './i18n.js';
 import { paintBoundary } from './paint.js';
 
 const $ = (id) => document.getElementById(id);
@@ -11,6 +12,7 @@ const SERIES = [
   ['train_loss', 'train', '#222'],
   ['test_loss', 'test', '#9aa0a6'],
   ['validation_loss', 'validation', '#f59322'],
+  // labels: app.chart.train / test / validation and app.chart.trainLoss / testLoss / validationLoss
 ];
 
 /** The loss rows of a frame's history section: {epoch: [], train_loss: [], ...}. */
@@ -73,6 +75,16 @@ export class CompareView {
     this.timer = null;
     for (const id of ['pin-run', 'pin-run-2']) $(id).addEventListener('click', () => this.pin());
     $('unpin-run').addEventListener('click', () => this.unpin());
+    this.showButtons();
+    this.captions(null);
+  }
+
+  /** The language changed: buttons, captions and the chart get their new labels. */
+  relabel() {
+    this.showButtons();
+    $('compare-diff').dataset.key = '';
+    this.draw(true);
+    if (!this.hooks.isShown()) this.captions(this.hooks.frame()?.header?.state);
   }
 
   /** Keep the current run: losses, boundary, points and config. */
@@ -107,8 +119,8 @@ export class CompareView {
     const on = Boolean(this.pinned);
     $('unpin-run').hidden = !on;
     $('pin-run').classList.toggle('pinned', on);
-    $('pin-run').textContent = on ? 'Pinned ✓ (pin again)' : 'Pin this run';
-    $('pin-run-2').textContent = on ? 'Pin again' : 'Pin this run';
+    $('pin-run').textContent = on ? t('app.compare.pinnedAgain') : t('app.compare.pin');
+    $('pin-run-2').textContent = on ? t('app.compare.pinAgain') : t('app.compare.pin');
   }
 
   shown() {
@@ -126,6 +138,21 @@ export class CompareView {
     this.draw();
   }
 
+  /** The captions under the two boundaries and the line above them. */
+  captions(st) {
+    const p = this.pinned;
+    const loss = (v) => (v != null ? ` · ${t('app.chart.testLoss')} ${formatFixed(v, 3)}` : '');
+    $('compare-current-cap').textContent = st
+      ? `${t('app.compare.now')} · ${t('app.chart.epoch')} ${st.epoch}${loss(st.test_loss)}`
+      : t('app.compare.now');
+    $('compare-pinned-cap').textContent = p
+      ? `${t('app.compare.pinned')} · ${t('app.chart.epoch')} ${p.epoch}${loss(p.testLoss)}`
+      : t('app.compare.nothingPinned');
+    $('compare-info').textContent = p
+      ? t('app.compare.pinnedAt', { time: p.when.toLocaleTimeString(language()) })
+      : t('app.compare.info');
+  }
+
   draw(force = false) {
     clearTimeout(this.timer);
     this.timer = null;
@@ -141,22 +168,22 @@ export class CompareView {
         traces.push({
           type: 'scatter',
           mode: 'lines',
-          name: `${label} (now)`,
+          name: `${t(`app.chart.${label}`)} (${t('app.compare.now')})`,
           x: now.epoch,
           y: now[key],
           line: { color, width: 1.6 },
-          hovertemplate: `now · epoch %{x}<br>${label} loss %{y:.4f}<extra></extra>`,
+          hovertemplate: `${t('app.compare.now')} · ${t('app.chart.epoch')} %{x}<br>${t(`app.chart.${label}Loss`)} %{y:.4f}<extra></extra>`,
         });
       }
       if (p && p.history[key]?.length) {
         traces.push({
           type: 'scatter',
           mode: 'lines',
-          name: `${label} (pinned)`,
+          name: `${t(`app.chart.${label}`)} (${t('app.compare.pinned')})`,
           x: p.history.epoch,
           y: p.history[key],
           line: { color, width: 1.6, dash: 'dash' },
-          hovertemplate: `pinned · epoch %{x}<br>${label} loss %{y:.4f}<extra></extra>`,
+          hovertemplate: `${t('app.compare.pinned')} · ${t('app.chart.epoch')} %{x}<br>${t(`app.chart.${label}Loss`)} %{y:.4f}<extra></extra>`,
         });
       }
     }
@@ -167,7 +194,8 @@ export class CompareView {
         height: 170,
         margin: { l: 40, r: 6, t: 4, b: 26 },
         font: FONT,
-        xaxis: { title: { text: 'epoch', font: { size: 10 }, standoff: 0 }, gridcolor: '#eee', zeroline: false, fixedrange: true },
+        separators: plotSeparators(),
+        xaxis: { title: { text: t('app.chart.epoch'), font: { size: 10 }, standoff: 0 }, gridcolor: '#eee', zeroline: false, fixedrange: true },
         yaxis: { rangemode: 'tozero', gridcolor: '#eee', zeroline: false, fixedrange: true },
         legend: { orientation: 'h', x: 0, y: 1, yanchor: 'bottom', font: { size: 9 } },
         paper_bgcolor: 'rgba(0,0,0,0)',
@@ -179,16 +207,7 @@ export class CompareView {
     const current = boundaryOf(frame, this.hooks.problem());
     paintBoundary($('compare-current'), current, dataset?.train);
     paintBoundary($('compare-pinned'), p?.boundary ?? null, p?.points);
-    const st = frame?.header?.state;
-    $('compare-current-cap').textContent = st
-      ? `now · epoch ${st.epoch}${st.test_loss != null ? ` · test loss ${st.test_loss.toFixed(3)}` : ''}`
-      : 'now';
-    $('compare-pinned-cap').textContent = p
-      ? `pinned · epoch ${p.epoch}${p.testLoss != null ? ` · test loss ${p.testLoss.toFixed(3)}` : ''}`
-      : 'nothing pinned';
-    $('compare-info').textContent = p
-      ? `Pinned at ${p.when.toLocaleTimeString()}; dashed lines are the pinned run.`
-      : 'Pin a run, change something, and compare.';
+    this.captions(frame?.header?.state);
     const diff = p ? configDiff(p.config, this.hooks.config()) : [];
     const list = $('compare-diff');
     const key = JSON.stringify(diff);
@@ -201,12 +220,12 @@ export class CompareView {
       });
       if (p && !diff.length) {
         const li = document.createElement('li');
-        li.textContent = 'same set-up as the pinned run';
+        li.textContent = t('app.compare.same');
         items.push(li);
       }
       if (diff.length > 10) {
         const li = document.createElement('li');
-        li.textContent = `… and ${diff.length - 10} more`;
+        li.textContent = t('app.compare.more', { n: diff.length - 10 });
         items.push(li);
       }
       list.replaceChildren(...items);

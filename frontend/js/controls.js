@@ -2,6 +2,7 @@
 // A control changes the State, then reports the names it changed; the app sends them on.
 
 import { BLUE, ORANGE, classColor } from './charts.js';
+import { formatFixed, formatPercent, language, t, tOr } from './i18n.js';
 import { PROPS } from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -11,8 +12,25 @@ export function formatNumber(v) {
   if (v === 0) return '0';
   const s = Number(v).toPrecision(6);
   const n = Number.parseFloat(s);
-  if (Math.abs(n) < 1e-4) return n.toFixed(Math.min(20, Math.ceil(-Math.log10(Math.abs(n))) + 1)).replace(/0+$/, '');
-  return String(n);
+  const text = Math.abs(n) < 1e-4 ? n.toFixed(Math.min(20, Math.ceil(-Math.log10(Math.abs(n))) + 1)).replace(/0+$/, '') : String(n);
+  // Decimal comma in Spanish (menus and read-outs only; values and URLs keep the point).
+  return language() === 'es' ? text.replace('.', ',') : text;
+}
+
+/** A catalog entry's label in the page's language (the server's English label as a fallback). */
+export function catalogLabel(group, item) {
+  return tOr(`catalog.${group}.${item.name}`, item.label);
+}
+
+/** A catalog entry's note (tooltip) in the page's language, '' when it has none. */
+export function catalogNote(group, item) {
+  return item.note ? tOr(`catalogNote.${group}.${item.name}`, item.note) : '';
+}
+
+/** "Label: note" for a tooltip. */
+function catalogTitle(group, item) {
+  const note = catalogNote(group, item);
+  return note ? `${catalogLabel(group, item)}: ${note}` : catalogLabel(group, item);
 }
 
 function option(value, label) {
@@ -153,25 +171,30 @@ const PROP_BY_NAME = Object.fromEntries(PROPS.map((p) => [p.name, p]));
 
 /** How the optimiser hyperparameters are labelled (wire name -> state name, label). */
 const HYPERPARAMS = {
-  momentum: { prop: 'momentum', label: 'Momentum μ', min: 0, max: 0.999, step: 0.05 },
-  beta1: { prop: 'beta1', label: 'β₁ (1st moment)', min: 0, max: 0.999, step: 0.01 },
-  beta2: { prop: 'beta2', label: 'β₂ (2nd moment)', min: 0, max: 0.99999, step: 0.001 },
-  eps: { prop: 'eps', label: 'ε', min: 1e-12, max: 1, step: 'any' },
-  rho: { prop: 'rho', label: 'ρ (decay)', min: 0, max: 0.999, step: 0.01 },
-  alpha: { prop: 'alpha', label: 'α (RMS decay)', min: 0, max: 0.999, step: 0.01 },
-  momentum_decay: { prop: 'momentum_decay', label: 'Momentum decay', min: 0, max: 1, step: 0.001 },
-  weight_decay: { prop: 'wd', label: 'Weight decay', min: 0, max: 10, step: 0.0001 },
+  momentum: { prop: 'momentum', label: () => t('app.hyper.momentum'), min: 0, max: 0.999, step: 0.05 },
+  beta1: { prop: 'beta1', label: () => t('app.hyper.beta1'), min: 0, max: 0.999, step: 0.01 },
+  beta2: { prop: 'beta2', label: () => t('app.hyper.beta2'), min: 0, max: 0.99999, step: 0.001 },
+  eps: { prop: 'eps', label: () => 'ε', min: 1e-12, max: 1, step: 'any' },
+  rho: { prop: 'rho', label: () => t('app.hyper.rho'), min: 0, max: 0.999, step: 0.01 },
+  alpha: { prop: 'alpha', label: () => t('app.hyper.alpha'), min: 0, max: 0.999, step: 0.01 },
+  momentum_decay: { prop: 'momentum_decay', label: () => t('app.hyper.momentumDecay'), min: 0, max: 1, step: 0.001 },
+  weight_decay: { prop: 'wd', label: () => t('app.panels.weightDecay'), min: 0, max: 10, step: 0.0001 },
 };
 
 /** Loss names that fit the narrow panels (the catalog's full label is the tooltip). */
 const LOSS_SHORT = {
-  bce: 'Binary cross-entropy',
-  cce: 'Categorical CE',
-  tf_squared: 'TF squared (±1)',
-  mse: 'Mean squared error',
-  mae: 'Mean absolute error',
-  huber: 'Huber',
+  bce: () => t('app.lossShort.bce'),
+  cce: () => t('app.lossShort.cce'),
+  tf_squared: () => t('app.lossShort.tf_squared'),
+  mse: () => t('app.lossShort.mse'),
+  mae: () => t('app.lossShort.mae'),
+  huber: () => 'Huber',
 };
+
+/** Top-bar menus filled from the catalog: select id -> catalog group. */
+const TOP_MENUS = { activation: 'activations', optimizer: 'optimizers', regularization: 'regularizations', problem: 'problems' };
+/** Panel menus filled from the catalog: select id -> catalog group. */
+const PANEL_MENUS = { init: 'inits', 'batch-norm': 'batch_norm', 'batch-mode': 'batch_modes', schedule: 'schedules', clip: 'clipping' };
 
 /** Schedule parameters shown per schedule kind. */
 export const SCHEDULE_PARAMS = {
@@ -212,18 +235,10 @@ export class Controls {
     const c = this.catalog;
     const lrs = c.learning_rates || [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
     fillSelect($('learning-rate'), lrs.map((v) => ({ value: v, label: formatNumber(v) })));
-    fillSelect($('activation'), c.activations.map((a) => ({ value: a.name, label: a.label })));
-    fillSelect($('optimizer'), c.optimizers.map((a) => ({ value: a.name, label: a.label })));
-    fillSelect($('regularization'), c.regularizations.map((a) => ({ value: a.name, label: a.label })));
+    for (const [id, group] of Object.entries(TOP_MENUS)) fillSelect($(id), c[group].map((a) => ({ value: a.name, label: a.label })));
     const rrs = c.regularization_rates || [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
     fillSelect($('regularization-rate'), rrs.map((v) => ({ value: v, label: formatNumber(v) })));
-    fillSelect($('problem'), c.problems.map((a) => ({ value: a.name, label: a.label })));
-    for (const id of ['activation', 'optimizer', 'regularization', 'problem']) {
-      for (const choice of c[`${id}s`] || []) {
-        const o = [...$(id).options].find((opt) => opt.value === choice.name);
-        if (o && choice.note) o.title = choice.note;
-      }
-    }
+    this.labelTopMenus();
 
     const bindSelect = (id, name, parse = (v) => v) =>
       $(id).addEventListener('change', (ev) => {
@@ -280,16 +295,14 @@ export class Controls {
       btn.dataset.problem = d.problem;
       btn.dataset.testid = `dataset-${d.name}`;
       btn.setAttribute('role', 'radio');
-      btn.title = d.note ? `${d.label}: ${d.note}` : d.label;
       const canvas = document.createElement('canvas');
       canvas.width = 48;
       canvas.height = 48;
       canvas.dataset.classes = '2';
       drawSketch(canvas, d.name);
       const label = document.createElement('span');
-      label.textContent = d.label;
       btn.append(canvas, label);
-      if (d.name === 'custom') btn.title = `${d.label}: ${d.note || 'points you drew or a CSV you uploaded'}`;
+      this.labelDataset(btn, d);
       btn.addEventListener('click', () => {
         if (this.state.get('dataset') === d.name || d.name === 'custom') return;
         const names = ['dataset'];
@@ -324,7 +337,7 @@ export class Controls {
         this.change([name]);
       });
     };
-    bindSlider('train-ratio', 'train_ratio', (v) => Math.round(v) / 100, (v) => `${Math.round(v * 100)}%`);
+    bindSlider('train-ratio', 'train_ratio', (v) => Math.round(v) / 100, (v) => formatPercent(v, 0));
     $('classes').addEventListener('input', () => {
       $('classes-value').textContent = $('classes').value;
     });
@@ -354,8 +367,8 @@ export class Controls {
     $('val-ratio').addEventListener('input', () => {
       const v = Number($('val-ratio').value) / 100;
       const train = Math.min(this.state.get('train_ratio'), Math.round((0.9 - v) * 100) / 100);
-      $('val-ratio-value').textContent = `${Math.round(v * 100)}%`;
-      $('test-ratio-value').textContent = `${Math.round((1 - v - train) * 100)}%`;
+      $('val-ratio-value').textContent = formatPercent(v, 0);
+      $('test-ratio-value').textContent = formatPercent(Math.round((1 - v - train) * 100) / 100, 0);
     });
     $('val-ratio').addEventListener('change', () => {
       const v = Math.round(Number($('val-ratio').value)) / 100;
@@ -369,7 +382,7 @@ export class Controls {
       }
       this.change(names);
     });
-    bindSlider('noise', 'noise', (v) => v, (v) => String(v));
+    bindSlider('noise', 'noise', (v) => v, (v) => formatNumber(v));
     bindSlider('batch-size', 'batch', (v) => Math.round(v), (v) => String(v));
     const maxPoints = this.limits.max_points || 2000;
     $('num-points').max = String(maxPoints);
@@ -410,6 +423,44 @@ export class Controls {
         this.hooks.onUi(name);
       });
     }
+  }
+
+  /** Catalog labels and notes of the top bar's menus, in the page's language. */
+  labelTopMenus() {
+    for (const [id, group] of Object.entries(TOP_MENUS)) {
+      for (const choice of this.catalog[group] || []) {
+        const o = [...$(id).options].find((opt) => opt.value === choice.name);
+        if (!o) continue;
+        o.textContent = catalogLabel(group, choice);
+        const note = catalogNote(group, choice);
+        if (note) o.title = note;
+      }
+    }
+    for (const id of ['learning-rate', 'regularization-rate']) {
+      for (const o of $(id).options) o.textContent = formatNumber(Number(o.value));
+    }
+  }
+
+  /** A data set button's caption and tooltip. */
+  labelDataset(btn, d) {
+    const label = catalogLabel('datasets', d);
+    btn.querySelector('span').textContent = label;
+    const note = catalogNote('datasets', d) || (d.name === 'custom' ? t('app.data.customNote') : '');
+    btn.title = note ? `${label}: ${note}` : label;
+  }
+
+  /** The language changed: every label the controls wrote goes again. */
+  relabel() {
+    this.labelTopMenus();
+    this.labelPanelMenus();
+    for (const btn of $('datasets').children) {
+      const d = this.catalog.datasets.find((x) => x.name === btn.dataset.value);
+      if (d) this.labelDataset(btn, d);
+    }
+    $('loss').dataset.key = '';
+    this.builtOptimizer = null;
+    this.render();
+    this.setRunning(this.running);
   }
 
   defaultDatasetFor(problem) {
@@ -467,13 +518,13 @@ export class Controls {
     const val = s.get('val_ratio') || 0;
     $('train-ratio').max = String(Math.round((0.9 - val) * 100));
     $('train-ratio').value = String(Math.round(ratio * 100));
-    $('train-ratio-value').textContent = `${Math.round(ratio * 100)}%`;
-    $('train-ratio-label').textContent = val > 0 ? 'Training data' : 'Ratio of training to test data';
+    $('train-ratio-value').textContent = formatPercent(ratio, 0);
+    $('train-ratio-label').textContent = val > 0 ? t('app.data.trainingData') : t('app.data.trainRatio');
     $('validation').checked = val > 0;
     $('val-ratio-row').hidden = !(val > 0);
     $('val-ratio').value = String(Math.round(val * 100));
-    $('val-ratio-value').textContent = `${Math.round(val * 100)}%`;
-    $('test-ratio-value').textContent = `${Math.round((1 - val - ratio) * 100)}%`;
+    $('val-ratio-value').textContent = formatPercent(val, 0);
+    $('test-ratio-value').textContent = formatPercent(Math.round((1 - val - ratio) * 100) / 100, 0);
     $('noise').value = String(s.get('noise'));
     $('noise-value').textContent = formatNumber(s.get('noise'));
     const size = this.trainSize();
@@ -489,6 +540,7 @@ export class Controls {
     $('show-test-data').checked = Boolean(s.get('show_test'));
     $('discretize').checked = Boolean(s.get('discretize'));
     this.renderCourse();
+    this.hooks.onRender?.();
   }
 
   /** The optimiser's hyperparameters and their defaults (catalog optimizers[].params). */
@@ -545,19 +597,8 @@ export class Controls {
   /** Panels under the network: every training option of the course. */
   buildCourse() {
     const c = this.catalog;
-    const fill = (id, choices, short = (label) => label) => {
-      fillSelect($(id), (choices || []).map((x) => ({ value: x.name, label: short(x.label) })));
-      for (const x of choices || []) {
-        const o = [...$(id).options].find((opt) => opt.value === x.name);
-        if (o) o.title = x.note ? `${x.label}: ${x.note}` : x.label;
-      }
-    };
-    // "He / Kaiming normal" -> "He normal": the panels are narrow; the full name is the tooltip.
-    fill('init', c.inits, (label) => label.replace(/ \/ [^ ]+/, ''));
-    fill('batch-norm', c.batch_norm);
-    fill('batch-mode', c.batch_modes);
-    fill('schedule', c.schedules);
-    fill('clip', c.clipping);
+    for (const [id, group] of Object.entries(PANEL_MENUS)) fillSelect($(id), (c[group] || []).map((x) => ({ value: x.name, label: x.label })));
+    this.labelPanelMenus();
 
     // Every [data-prop] control in the panels sets the state key it names.
     for (const el of document.querySelectorAll('#options [data-prop]')) this.bindProp(el);
@@ -566,6 +607,20 @@ export class Controls {
       this.state.set('loss', ev.target.value === '' ? null : ev.target.value);
       this.change(['loss']);
     });
+  }
+
+  /** Catalog labels and tooltips of the panels' menus, in the page's language. */
+  labelPanelMenus() {
+    for (const [id, group] of Object.entries(PANEL_MENUS)) {
+      for (const x of this.catalog[group] || []) {
+        const o = [...$(id).options].find((opt) => opt.value === x.name);
+        if (!o) continue;
+        // "He / Kaiming normal" -> "He normal": the panels are narrow; the full name is the tooltip.
+        const label = catalogLabel(group, x);
+        o.textContent = id === 'init' ? label.replace(/ \/ [^ ]+/, '') : label;
+        o.title = catalogTitle(group, x);
+      }
+    }
   }
 
   /** Bind a select or number input to the state key in its data-prop attribute. */
@@ -595,9 +650,12 @@ export class Controls {
           const int = prop.type === 'int' || prop.type === 'optint';
           if (!Number.isFinite(value) || value < min || value > max || (int && !Number.isInteger(value))) {
             el.classList.add('invalid');
-            el.title = `${int ? 'a whole number' : 'a number'}${Number.isFinite(min) ? ` ≥ ${min}` : ''}${
-              Number.isFinite(max) ? ` and ≤ ${max}` : ''
-            }${optional ? '; empty turns it off' : ''}`;
+            el.title = [
+              int ? t('app.invalid.wholeNumber') : t('app.invalid.number'),
+              Number.isFinite(min) ? t('app.invalid.atLeast', { min }) : '',
+              Number.isFinite(max) ? t('app.invalid.atMost', { max }) : '',
+              optional ? t('app.invalid.emptyOff') : '',
+            ].join('');
             return;
           }
           value = Number(value.toPrecision(12));
@@ -641,7 +699,7 @@ export class Controls {
       row.className = 'row';
       const label = document.createElement('label');
       label.htmlFor = `opt-${wire}`;
-      label.textContent = h.label;
+      label.textContent = h.label();
       const input = document.createElement('input');
       input.type = 'number';
       input.id = `opt-${wire}`;
@@ -662,16 +720,15 @@ export class Controls {
     const params = this.optimizerParams();
     this.buildOptimizerParams();
     const opt = c.optimizers.find((o) => o.name === s.get('optimizer'));
-    $('optimizer-name').textContent = opt ? `· ${opt.label}` : '';
-    $('optimizer-note').textContent = opt?.note || '';
+    $('optimizer-name').textContent = opt ? `· ${catalogLabel('optimizers', opt)}` : '';
+    $('optimizer-note').textContent = opt ? catalogNote('optimizers', opt) : '';
     for (const el of document.querySelectorAll('#options [data-prop]')) {
       const wire = Object.keys(HYPERPARAMS).find((k) => HYPERPARAMS[k].prop === el.dataset.prop);
       const fallback = wire ? params[wire] ?? (wire === 'weight_decay' ? 0 : undefined) : undefined;
       this.showProp(el, fallback);
     }
     const wd = $('weight-decay');
-    wd.title = 'weight_decay of the optimiser (torch.optim); AdamW decouples it from the gradient';
-    if (params.weight_decay === undefined) wd.title = 'this optimiser has no weight decay';
+    wd.title = params.weight_decay === undefined ? t('app.panels.noWeightDecay') : t('app.panels.weightDecayTitle');
 
     // Leaky ReLU slope, only when a layer uses leaky ReLU.
     $('slope-row').hidden = !this.layerActivations().includes('leaky_relu');
@@ -685,12 +742,12 @@ export class Controls {
     if ($('loss').dataset.key !== key) {
       $('loss').dataset.key = key;
       fillSelect($('loss'), [
-        { value: '', label: `Default (${dflt.toUpperCase()})` },
-        ...allowed.map((l) => ({ value: l, label: LOSS_SHORT[l] || byName[l]?.label || l })),
+        { value: '', label: t('app.panels.defaultLoss', { name: dflt.toUpperCase() }) },
+        ...allowed.map((l) => ({ value: l, label: LOSS_SHORT[l]?.() || (byName[l] ? catalogLabel('losses', byName[l]) : l) })),
       ]);
       for (const o of $('loss').options) {
         const l = byName[o.value || dflt];
-        if (l) o.title = l.note ? `${l.label}: ${l.note}` : l.label;
+        if (l) o.title = catalogTitle('losses', l);
       }
     }
     selectValue($('loss'), s.get('loss') ?? '');
@@ -701,15 +758,16 @@ export class Controls {
     for (const row of document.querySelectorAll('#panel-schedule [data-kinds]')) {
       row.hidden = !row.dataset.kinds.split(' ').includes(kind);
     }
-    const note = c.schedules?.find((x) => x.name === kind)?.note || '';
-    $('schedule-note').textContent = note.startsWith('lr') ? `rate = ${note}` : note;
+    const sched = c.schedules?.find((x) => x.name === kind);
+    const note = sched ? catalogNote('schedules', sched) : '';
+    $('schedule-note').textContent = (sched?.note || '').startsWith('lr') ? t('app.panels.scheduleRate', { formula: note }) : note;
 
     $('clip-value-row').hidden = s.get('clip') === 'none';
 
     // Early stopping needs a validation set.
     const early = $('stop-early');
     early.disabled = !(s.get('val_ratio') > 0);
-    early.title = early.disabled ? 'hold out a validation set first (Data)' : 'epochs without a better validation loss';
+    early.title = early.disabled ? t('app.panels.earlyNeedsValidation') : t('app.panels.earlyTitle');
   }
 
   setRunning(running) {
@@ -717,7 +775,7 @@ export class Controls {
     const btn = $('play-pause');
     btn.classList.toggle('playing', this.running);
     btn.setAttribute('aria-pressed', String(this.running));
-    btn.setAttribute('aria-label', this.running ? 'Pause' : 'Run');
+    btn.setAttribute('aria-label', this.running ? t('app.top.pause') : t('app.top.run'));
   }
 
   /** Show a SessionState: epoch, speed, losses, running. */
@@ -726,12 +784,13 @@ export class Controls {
     if (typeof st.running === 'boolean') this.setRunning(st.running);
     const epoch = Math.max(0, Math.trunc(st.epoch || 0));
     const el = $('epoch');
-    el.textContent = epoch.toLocaleString('en-US', { minimumIntegerDigits: 6 });
+    // TF Playground's 000,000; Spanish groups digits with a point (000.000).
+    el.textContent = epoch.toLocaleString('en-US', { minimumIntegerDigits: 6 }).replace(/,/g, t('app.top.epochGroup'));
     el.dataset.value = String(epoch);
     // The server keeps its last measured rate after a pause; a paused session runs at 0.
     const eps = st.running ? st.epochs_per_second || 0 : 0;
-    $('epochs-per-second').textContent = eps >= 100 ? eps.toFixed(0) : eps.toFixed(1);
-    const fmt = (v) => (v == null ? '–' : v.toFixed(3));
+    $('epochs-per-second').textContent = formatFixed(eps, eps >= 100 ? 0 : 1);
+    const fmt = (v) => formatFixed(v, 3);
     $('train-loss').textContent = fmt(st.train_loss);
     $('test-loss').textContent = fmt(st.test_loss);
     const hasVal = st.validation_loss != null || (this.state.get('val_ratio') || 0) > 0;

@@ -5,6 +5,7 @@
 // - PlaneSelector: for data of more than two columns, which two columns (or PCA) the plane shows.
 
 import { classColor } from './charts.js';
+import { formatFixed, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -59,6 +60,13 @@ export class PointEditor {
     this.enabled = true;
     $('draw-toggle').addEventListener('click', () => this.toggle());
     this.el.addEventListener('click', (ev) => this.click(ev));
+    this.relabel();
+  }
+
+  /** The language changed (or the page starts): the button, picker and hint get their labels. */
+  relabel() {
+    $('draw-toggle').textContent = this.on ? t('app.draw.done') : t('app.draw.add');
+    $('draw-picker').dataset.key = '';
     this.render();
   }
 
@@ -72,7 +80,7 @@ export class PointEditor {
   toggle() {
     this.on = !this.on;
     $('draw-toggle').setAttribute('aria-pressed', String(this.on));
-    $('draw-toggle').textContent = this.on ? 'Done adding' : 'Add points';
+    $('draw-toggle').textContent = this.on ? t('app.draw.done') : t('app.draw.add');
     this.el.classList.toggle('drawing', this.on);
     this.render();
   }
@@ -91,7 +99,7 @@ export class PointEditor {
       picker.dataset.key = key;
       if (regression) {
         const label = document.createElement('label');
-        label.textContent = 'value ';
+        label.textContent = `${t('app.draw.value')} `;
         const input = document.createElement('input');
         input.type = 'number';
         input.step = '0.1';
@@ -103,7 +111,7 @@ export class PointEditor {
         });
         label.appendChild(input);
         picker.replaceChildren(label);
-        $('draw-hint').textContent = 'click adds a point of this value · shift-click its negative · alt/ctrl-click deletes the nearest';
+        $('draw-hint').textContent = t('app.draw.hintRegression');
       } else {
         picker.replaceChildren(
           ...Array.from({ length: k }, (_, c) => {
@@ -111,7 +119,7 @@ export class PointEditor {
             b.type = 'button';
             b.className = 'class-chip';
             b.style.background = classColor(c);
-            b.title = `add points of class ${c}`;
+            b.title = t('app.draw.addClass', { k: String(c) });
             b.dataset.testid = `draw-class-${c}`;
             b.dataset.value = String(c);
             b.setAttribute('role', 'radio');
@@ -122,7 +130,7 @@ export class PointEditor {
             return b;
           }),
         );
-        $('draw-hint').textContent = 'click adds a point of this class · shift-click the next class · alt/ctrl-click deletes the nearest';
+        $('draw-hint').textContent = t('app.draw.hintClasses');
       }
     }
     for (const b of picker.querySelectorAll('.class-chip')) b.setAttribute('aria-checked', String(Number(b.dataset.value) === this.label));
@@ -164,7 +172,7 @@ export class PointEditor {
     if (ev.altKey || ev.ctrlKey || ev.metaKey) {
       const near = this.nearest(at.x, at.y);
       if (!near || near.dist > 0.5) {
-        this.hooks.toast('no point within 0.5 of the click to delete');
+        this.hooks.toast(t('app.draw.nothingNear'));
         return;
       }
       this.hooks.send({ type: 'remove_point', x: near.x, y: near.y });
@@ -193,10 +201,17 @@ export class CsvUpload {
     $('csv-upload').addEventListener('click', () => this.upload());
   }
 
+  /** The result line; `text` may be a function, written again when the language changes. */
   show(text, level = 'info') {
     const el = $('csv-result');
-    el.textContent = text;
+    this.text_ = text;
+    el.textContent = typeof text === 'function' ? text() : text;
     el.dataset.level = level;
+  }
+
+  relabel() {
+    if (this.text_) this.show(this.text_, $('csv-result').dataset.level);
+    if (this.meta) $('csv-meta').textContent = this.meta();
   }
 
   async read() {
@@ -205,13 +220,14 @@ export class CsvUpload {
     $('upload-options').hidden = true;
     if (!file) return;
     if (this.hooks.maxBytes && file.size > this.hooks.maxBytes) {
-      this.show(`${file.name} is ${(file.size / 1e6).toFixed(1)} MB; the limit is ${(this.hooks.maxBytes / 1e6).toFixed(1)} MB`, 'error');
+      const mb = (n) => formatFixed(n / 1e6, 1);
+      this.show(() => t('app.upload.tooLarge', { name: file.name, size: mb(file.size), limit: mb(this.hooks.maxBytes) }), 'error');
       return;
     }
     const text = await file.text();
     const info = inspectCsv(text);
     if (info.columns.length < 2) {
-      this.show('the file needs a header row with at least two columns (features and a label)', 'error');
+      this.show(() => t('app.upload.needsHeader'), 'error');
       return;
     }
     this.text = text;
@@ -227,7 +243,8 @@ export class CsvUpload {
       }),
     );
     select.value = info.label ?? info.columns[info.columns.length - 1];
-    $('csv-meta').textContent = `${info.rows} rows · ${info.columns.length} columns: ${info.columns.join(', ')}`;
+    this.meta = () => t('app.upload.meta', { rows: String(info.rows), n: String(info.columns.length), columns: info.columns.join(', ') });
+    $('csv-meta').textContent = this.meta();
     $('upload-options').hidden = false;
     this.show('');
   }
@@ -237,15 +254,17 @@ export class CsvUpload {
     const label = $('csv-label').value;
     const standardize = $('csv-standardize').checked;
     $('csv-upload').disabled = true;
-    this.show(`uploading ${this.name}…`);
+    const name = this.name;
+    const rows = this.rows;
+    this.show(() => t('app.upload.uploading', { name }));
     try {
       const res = await this.hooks.upload(this.text, { label, standardize });
-      this.show(`uploaded ${this.name}: ${this.rows} rows, label "${label}"; the network starts over on it`, 'ok');
+      this.show(() => t('app.upload.uploaded', { name, rows: String(rows), label }), 'ok');
     } catch (err) {
       // The server's messages name the line and column already: no need for its loc.
       const msgs = Array.isArray(err.detail) ? err.detail.map((d) => d.msg).filter(Boolean).join('\n') : '';
-      const why = err.status === 413 ? `the file is too large for this server (${err.message})` : msgs || err.message;
-      this.show(`upload refused${err.status ? ` (${err.status})` : ''}: ${why}`, 'error');
+      const why = () => (err.status === 413 ? t('app.upload.tooLargeServer', { message: err.message }) : msgs || err.message);
+      this.show(() => t('app.upload.refused', { status: err.status ? ` (${err.status})` : '', why: why() }), 'error');
     } finally {
       $('csv-upload').disabled = false;
     }

@@ -3,6 +3,7 @@
 // per layer over the epochs (log axis: vanishing and exploding gradients), the fraction of dead
 // units per hidden layer, and weight and activation histograms per layer as small multiples.
 
+import { formatPercent, plotSeparators, t } from './i18n.js';
 import { pollView } from './poll.js';
 
 const $ = (id) => document.getElementById(id);
@@ -17,7 +18,7 @@ function Plotly() {
 
 /** "layer 1" ... for hidden layers, "output" for the last. */
 export function layerName(i, count) {
-  return i === count - 1 ? 'output' : `layer ${i + 1}`;
+  return i === count - 1 ? t('app.diag.output') : t('app.diag.layer', { n: String(i + 1) });
 }
 
 /** Plotly traces and layout for per-layer histograms ({layer, counts, edges}) in a grid of small plots. */
@@ -30,6 +31,7 @@ export function histogramFigure(hists, color, { names, height = 190 } = {}) {
     height: Math.max(height, rows * 95 + 10),
     margin: { l: 8, r: 4, t: 14, b: 16 },
     font: FONT,
+    separators: plotSeparators(),
     showlegend: false,
     grid: { rows, columns: cols, pattern: 'independent', xgap: 0.12, ygap: 0.32 },
     annotations: [],
@@ -42,7 +44,7 @@ export function histogramFigure(hists, color, { names, height = 190 } = {}) {
     const edges = h.edges || [];
     const centers = (h.counts || []).map((_, b) => (edges[b] + edges[b + 1]) / 2);
     const widths = (h.counts || []).map((_, b) => edges[b + 1] - edges[b]);
-    const name = names ? names[i] : `layer ${h.layer + 1}`;
+    const name = names ? names[i] : t('app.diag.layer', { n: String(h.layer + 1) });
     traces.push({
       type: 'bar',
       x: centers,
@@ -88,6 +90,11 @@ export class DiagnosticsView {
     this.poll();
   }
 
+  /** The language changed: draw again with the new labels. */
+  relabel() {
+    this.render();
+  }
+
   reset() {
     this.data = null;
     this.fetchedKey = null;
@@ -95,7 +102,7 @@ export class DiagnosticsView {
 
   async poll() {
     const d = await pollView(this, this.hooks.isShown(), (err) => {
-      $('diag-note').textContent = `diagnostics are not available: ${err.message}`;
+      $('diag-note').textContent = t('app.diag.unavailable', { message: err.message });
     });
     if (d) {
       this.data = d;
@@ -117,7 +124,7 @@ export class DiagnosticsView {
       // A log axis cannot show 0: such points are left out (gaps).
       y: ys.map((v) => (v > 0 && Number.isFinite(v) ? v : null)),
       line: { color: LAYER_COLORS[i % LAYER_COLORS.length], width: 1.5 },
-      hovertemplate: `${layerName(i, count)}<br>epoch %{x}<br>‖grad‖ %{y:.3g}<extra></extra>`,
+      hovertemplate: `${layerName(i, count)}<br>${t('app.chart.epoch')} %{x}<br>‖grad‖ %{y:.3g}<extra></extra>`,
     }));
     P.react(
       $('grad-chart'),
@@ -126,7 +133,8 @@ export class DiagnosticsView {
         height: 190,
         margin: { l: 44, r: 6, t: 34, b: 26 },
         font: FONT,
-        xaxis: { title: { text: 'epoch', font: { size: 10 }, standoff: 0 }, gridcolor: '#eee', zeroline: false, fixedrange: true },
+        separators: plotSeparators(),
+        xaxis: { title: { text: t('app.chart.epoch'), font: { size: 10 }, standoff: 0 }, gridcolor: '#eee', zeroline: false, fixedrange: true },
         yaxis: { type: 'log', exponentformat: 'power', dtick: 1, gridcolor: '#eee', fixedrange: true },
         legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom', font: { size: 9 } },
         paper_bgcolor: 'rgba(0,0,0,0)',
@@ -141,19 +149,20 @@ export class DiagnosticsView {
       [
         {
           type: 'bar',
-          x: dead.map((_, i) => `layer ${i + 1}`),
+          x: dead.map((_, i) => t('app.diag.layer', { n: String(i + 1) })),
           y: dead,
-          text: dead.map((v) => `${Math.round(v * 100)}%`),
+          text: dead.map((v) => formatPercent(v, 0)),
           textposition: 'outside',
           cliponaxis: false,
           marker: { color: dead.map((v) => (v > 0.5 ? '#e74c3c' : v > 0 ? '#f59322' : '#9aa0a6')) },
-          hovertemplate: '%{x}: %{y:.0%} dead<extra></extra>',
+          hovertemplate: `%{x}: %{y:.0%} ${t('app.diag.dead')}<extra></extra>`,
         },
       ],
       {
         height: 120,
         margin: { l: 36, r: 6, t: 12, b: 22 },
         font: FONT,
+        separators: plotSeparators(),
         xaxis: { type: 'category', fixedrange: true },
         yaxis: { range: [0, 1.15], tickformat: '.0%', tickvals: [0, 0.5, 1], gridcolor: '#eee', fixedrange: true },
         paper_bgcolor: 'rgba(0,0,0,0)',
@@ -167,14 +176,13 @@ export class DiagnosticsView {
     $('weight-hist').style.height = `${wf.layout.height}px`;
     P.react($('weight-hist'), wf.traces, wf.layout, PLOT_CONFIG);
     const a = d.activations || [];
-    const af = histogramFigure(a, '#2ca25f', { names: a.map((h) => `layer ${h.layer + 1}`) });
+    const af = histogramFigure(a, '#2ca25f', { names: a.map((h) => t('app.diag.layer', { n: String(h.layer + 1) })) });
     $('act-hist').style.height = `${af.layout.height}px`;
     P.react($('act-hist'), af.traces, af.layout, PLOT_CONFIG);
 
     const vanishing = g.layers.length > 1 ? this.vanishing(g) : '';
     $('diag-note').textContent =
-      `Gradient norms of each layer's weights and bias at the last step of each epoch.${vanishing}` +
-      (dead.some((v) => v > 0) ? ' Dead units never fire on the training set: they stop learning.' : '');
+      t('app.diag.note') + vanishing + (dead.some((v) => v > 0) ? t('app.diag.deadNote') : '');
   }
 
   /** A sentence when the first layer's gradient is far smaller than the last one's. */
@@ -187,8 +195,8 @@ export class DiagnosticsView {
     const out = last(g.layers[g.layers.length - 1]);
     if (!first || !out) return '';
     const ratio = out / first;
-    if (ratio > 100) return ` The first layer's gradient is ${Math.round(ratio)}× smaller than the output's: vanishing gradients.`;
-    if (ratio < 0.01) return ` The first layer's gradient is ${Math.round(1 / ratio)}× larger than the output's: exploding gradients.`;
+    if (ratio > 100) return t('app.diag.vanishing', { ratio: Math.round(ratio) });
+    if (ratio < 0.01) return t('app.diag.exploding', { ratio: Math.round(1 / ratio) });
     return '';
   }
 }

@@ -80,6 +80,28 @@ export function formatNumber(value, options = {}) {
   return new Intl.NumberFormat(current, { maximumFractionDigits: 3, ...options }).format(value);
 }
 
+/** `value` with exactly `digits` decimals, no grouping: 0.123 / 0,123. */
+export function formatFixed(value, digits = 3) {
+  if (value == null || !Number.isFinite(Number(value))) return '–';
+  return formatNumber(Number(value), { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false });
+}
+
+/** A fraction as a percentage: 0.965 -> 96.5% / 96,5 %. */
+export function formatPercent(value, digits = 1) {
+  if (value == null || !Number.isFinite(Number(value))) return '–';
+  return formatNumber(Number(value), { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** plotly's layout.separators for the current language: decimal mark, then thousands mark. */
+export function plotSeparators() {
+  return current === 'es' ? ',.' : '.,';
+}
+
+/** The string for `key` if a catalogue has it, else `fallback` (e.g. a label from the server's catalog). */
+export function tOr(key, fallback, vars = {}) {
+  return lookup(strings, key) !== undefined || lookup(english, key) !== undefined ? t(key, vars) : fallback;
+}
+
 /**
  * Translate marked elements under `root`: data-i18n (text), data-i18n-title, data-i18n-placeholder,
  * data-i18n-aria-label (attributes).

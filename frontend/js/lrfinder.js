@@ -3,6 +3,7 @@
 // mark the suggested rate and offer to apply it (docs/protocol.md, "Learning-rate range test").
 
 import { formatNumber } from './controls.js';
+import { t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -34,18 +35,18 @@ export class LrFinder {
   start() {
     if (this.running) return;
     if (!this.hooks.send({ ...RANGE_TEST })) {
-      this.fail('no session yet');
+      this.fail(t('app.status.noSession'));
       return;
     }
     this.running = true;
     this.result = null;
     this.suggested = null;
     $('lr-find').disabled = true;
-    $('lr-find').textContent = 'Finding…';
+    $('lr-find').textContent = t('app.lrFind.finding');
     $('lr-find-progress').hidden = false;
     $('lr-find-progress').value = 0;
     $('lr-find-apply').hidden = true;
-    this.setText('sweeping the learning rate on a copy of the network…');
+    this.setText(() => t('app.lrFind.sweepingStart'));
     this.arm();
   }
 
@@ -53,14 +54,28 @@ export class LrFinder {
   arm() {
     clearTimeout(this.watchdog);
     this.watchdog = setTimeout(() => {
-      if (this.running) this.fail('no answer from the server');
+      if (this.running) this.fail(t('app.lrFind.noAnswer'));
     }, 60_000);
   }
 
+  /** The result line; `text` is a function, written again when the language changes. */
   setText(text, level = 'info') {
     const el = $('lr-find-result');
-    el.textContent = text;
+    this.text = text;
+    el.textContent = text();
     el.dataset.level = level;
+  }
+
+  /** The language changed: the button, the result line and the chart get their new labels. */
+  relabel() {
+    $('lr-find').textContent = this.running ? t('app.lrFind.finding') : t('app.lrFind.find');
+    const el = $('lr-find-result');
+    if (this.text) el.textContent = this.text();
+    if (this.suggested != null) $('lr-find-apply').textContent = t('app.lrFind.applyRate', { rate: formatNumber(this.suggested) });
+    if (this.result && !$('lr-find-chart').hidden) {
+      const { learning_rates: lrs, losses } = this.result;
+      this.hooks.draw($('lr-find-chart'), { learning_rates: lrs, losses, suggested: this.suggested ?? undefined });
+    }
   }
 
   /** A {"type": "lr_range_test", ...} message from the server. */
@@ -78,37 +93,42 @@ export class LrFinder {
     if (typeof msg.progress === 'number') $('lr-find-progress').value = Math.max(0, Math.min(1, msg.progress));
     if (!msg.done) {
       this.hooks.draw(chart, { learning_rates: lrs, losses });
-      this.setText(`sweeping… ${Math.round((msg.progress || 0) * 100)}%`);
+      const percent = Math.round((msg.progress || 0) * 100);
+      this.setText(() => t('app.lrFind.sweeping', { percent: String(percent) }));
       return;
     }
     this.finish();
     const suggested = msg.suggested;
     if (suggested == null || !Number.isFinite(suggested) || suggested <= 0) {
       this.hooks.draw(chart, { learning_rates: lrs, losses });
-      this.setText('no rate to suggest: the loss never fell', 'warn');
+      this.setText(() => t('app.lrFind.noSuggestion'), 'warn');
       return;
     }
     this.suggested = roundRate(suggested);
     this.hooks.draw(chart, { learning_rates: lrs, losses, suggested: this.suggested });
-    const minRate = msg.min_loss_rate != null ? ` (lowest loss at ${formatNumber(roundRate(msg.min_loss_rate))})` : '';
-    this.setText(`suggested learning rate ${formatNumber(this.suggested)}${minRate}`);
+    const rate = this.suggested;
+    const lowest = msg.min_loss_rate != null ? roundRate(msg.min_loss_rate) : null;
+    this.setText(() => {
+      const minRate = lowest != null ? t('app.lrFind.lowestAt', { rate: formatNumber(lowest) }) : '';
+      return t('app.lrFind.suggested', { rate: formatNumber(rate), minRate });
+    });
     const apply = $('lr-find-apply');
     apply.hidden = false;
-    apply.textContent = `Apply ${formatNumber(this.suggested)}`;
+    apply.textContent = t('app.lrFind.applyRate', { rate: formatNumber(rate) });
     apply.dataset.value = String(this.suggested);
   }
 
   /** An error from the server while a sweep was asked for. */
   fail(message) {
     this.finish();
-    this.setText(`the learning-rate finder is not available: ${message}`, 'error');
+    this.setText(() => t('app.lrFind.unavailable', { message }), 'error');
   }
 
   finish() {
     this.running = false;
     clearTimeout(this.watchdog);
     $('lr-find').disabled = false;
-    $('lr-find').textContent = 'Find learning rate';
+    $('lr-find').textContent = t('app.lrFind.find');
     $('lr-find-progress').hidden = true;
   }
 }

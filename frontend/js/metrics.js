@@ -3,23 +3,24 @@
 // something changed (a new frame), drawn with plotly.
 
 import { classColor } from './charts.js';
+import { formatFixed, formatPercent, plotSeparators, t } from './i18n.js';
 import { pollView } from './poll.js';
 
 const $ = (id) => document.getElementById(id);
 const FONT = { family: '"Helvetica Neue", Helvetica, Arial, sans-serif', size: 11, color: '#555' };
 const PLOT_CONFIG = { displayModeBar: false, responsive: true };
 const PARTS = [
-  ['train', 'Train'],
-  ['validation', 'Validation'],
-  ['test', 'Test'],
+  ['train', () => t('app.metrics.partTrain')],
+  ['validation', () => t('app.metrics.partValidation')],
+  ['test', () => t('app.metrics.partTest')],
 ];
 
 function Plotly() {
   return window.Plotly;
 }
 
-const pct = (v) => (v == null || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(1)}%`);
-const num = (v, digits = 3) => (v == null || !Number.isFinite(v) ? '–' : Number(v).toFixed(digits));
+const pct = (v) => formatPercent(v, 1);
+const num = (v, digits = 3) => formatFixed(v, digits);
 
 /** A row of segment buttons (one chosen); `onPick(value)` when the user picks another. */
 function segButtons(box, items, chosen, onPick) {
@@ -33,7 +34,7 @@ function segButtons(box, items, chosen, onPick) {
         b.className = 'seg-btn';
         b.dataset.value = value;
         b.setAttribute('role', 'radio');
-        b.textContent = label;
+        b.textContent = label();
         b.addEventListener('click', () => onPick(value));
         return b;
       }),
@@ -73,6 +74,14 @@ export class MetricsView {
     this.poll();
   }
 
+  /** The language changed: draw every label and number again. */
+  relabel() {
+    this.drawnKeys = {};
+    $('metrics-part').dataset.key = '';
+    $('curves-part').dataset.key = '';
+    this.render();
+  }
+
   /** Forget the old session's numbers (a new session or a re-initialised one). */
   reset() {
     this.metrics = null;
@@ -83,8 +92,8 @@ export class MetricsView {
   async poll() {
     const { isShown } = this.hooks;
     const m = await pollView(this, isShown('metrics') || isShown('curves'), (err) => {
-      $('metrics-note').textContent = `metrics are not available: ${err.message}`;
-      $('curves-note').textContent = `metrics are not available: ${err.message}`;
+      $('metrics-note').textContent = t('app.metrics.unavailable', { message: err.message });
+      $('curves-note').textContent = t('app.metrics.unavailable', { message: err.message });
     });
     if (m) {
       this.metrics = m;
@@ -129,17 +138,17 @@ export class MetricsView {
     $('pred-true').hidden = !regression;
     const cards = regression
       ? [
-          ['mse', 'MSE', num(d.mse, 4)],
-          ['mae', 'MAE', num(d.mae, 4)],
-          ['r2', 'R²', num(d.r2, 3)],
-          ['loss', 'Loss', num(d.loss, 4)],
-          ['count', 'Points', d.count ?? '–'],
+          ['mse', t('app.metric.mse'), num(d.mse, 4)],
+          ['mae', t('app.metric.mae'), num(d.mae, 4)],
+          ['r2', t('app.metric.r2'), num(d.r2, 3)],
+          ['loss', t('app.metric.loss'), num(d.loss, 4)],
+          ['count', t('app.metric.points'), d.count ?? '–'],
         ]
       : [
-          ['accuracy', 'Accuracy', pct(d.accuracy)],
-          ['error_rate', 'Error rate', pct(d.error_rate)],
-          ['loss', 'Loss', num(d.loss, 4)],
-          ['count', 'Points', d.count ?? '–'],
+          ['accuracy', t('app.metric.accuracy'), pct(d.accuracy)],
+          ['error_rate', t('app.metric.errorRate'), pct(d.error_rate)],
+          ['loss', t('app.metric.loss'), num(d.loss, 4)],
+          ['count', t('app.metric.points'), d.count ?? '–'],
         ];
     const box = $('metric-cards');
     box.replaceChildren(
@@ -155,9 +164,10 @@ export class MetricsView {
         return c;
       }),
     );
+    const partName = t(`app.metrics.partName.${part}`);
     $('metrics-note').textContent = regression
-      ? `${part} set: R² = 1 − residual / total sum of squares (1 is perfect, 0 is as good as predicting the mean).`
-      : `${part} set: confusion[true][predicted]; recall is sensitivity, specificity is the recall of "not this class".`;
+      ? t('app.metrics.noteRegression', { part: partName })
+      : t('app.metrics.noteClassification', { part: partName });
     if (regression) this.drawPredTrue(d);
     else {
       this.drawConfusion(part, d);
@@ -172,7 +182,7 @@ export class MetricsView {
     const key = JSON.stringify([part, this.normalized, matrix]);
     if (this.drawnKeys.confusion === key) return;
     this.drawnKeys.confusion = key;
-    const names = labels.map((l) => `class ${l}`);
+    const names = labels.map((l) => t('app.chart.classN', { k: String(l) }));
     const ticktext = labels.map((l) => `<span style="color:${classColor(l)}">■</span> ${l}`);
     const max = this.normalized ? 1 : Math.max(1, ...matrix.flat());
     const annotations = [];
@@ -181,7 +191,7 @@ export class MetricsView {
         annotations.push({
           x: names[j],
           y: names[i],
-          text: this.normalized ? `${(v * 100).toFixed(labels.length > 4 ? 0 : 1)}%` : String(v),
+          text: this.normalized ? formatPercent(v, labels.length > 4 ? 0 : 1) : String(v),
           showarrow: false,
           font: { size: labels.length > 4 ? 10 : 12, color: v / max > 0.55 ? '#fff' : '#222' },
         }),
@@ -192,9 +202,10 @@ export class MetricsView {
       height: k > 4 ? 250 : 220,
       margin: { l: 52, r: 8, t: 8, b: 36 },
       font: FONT,
-      xaxis: { title: { text: 'predicted', font: { size: 10 }, standoff: 2 }, type: 'category', tickvals: names, ticktext },
+      separators: plotSeparators(),
+      xaxis: { title: { text: t('app.chart.predicted'), font: { size: 10 }, standoff: 2 }, type: 'category', tickvals: names, ticktext },
       yaxis: {
-        title: { text: 'true', font: { size: 10 }, standoff: 2 },
+        title: { text: t('app.chart.actual'), font: { size: 10 }, standoff: 2 },
         type: 'category',
         autorange: 'reversed',
         tickvals: names,
@@ -218,7 +229,7 @@ export class MetricsView {
       showscale: false,
       xgap: 2,
       ygap: 2,
-      hovertemplate: this.normalized ? 'true %{y}, predicted %{x}: %{z:.1%}<extra></extra>' : 'true %{y}, predicted %{x}: %{z}<extra></extra>',
+      hovertemplate: `${t('app.chart.actual')} %{y}, ${t('app.chart.predicted')} %{x}: ${this.normalized ? '%{z:.1%}' : '%{z}'}<extra></extra>`,
     };
     $('metrics-confusion').style.height = `${layout.height}px`;
     Plotly().react($('metrics-confusion'), [trace], layout, PLOT_CONFIG);
@@ -232,12 +243,13 @@ export class MetricsView {
     if (this.drawnKeys.perClass === key) return;
     this.drawnKeys.perClass = key;
     const head = document.createElement('tr');
-    for (const h of ['class', 'precision', 'recall', 'specificity', 'F1', 'n']) {
+    for (const h of ['class', 'precision', 'recall', 'specificity', 'f1', 'n']) {
       const th = document.createElement('th');
-      th.textContent = h;
-      if (h === 'recall') th.title = 'recall = sensitivity = true positive rate';
-      if (h === 'specificity') th.title = 'true negative rate: how often "not this class" is recognised';
-      if (h === 'n') th.title = 'support: points of this class';
+      th.dataset.key = h;
+      th.textContent = t(`app.metric.${h}`);
+      if (h === 'recall') th.title = t('app.metric.recallTitle');
+      if (h === 'specificity') th.title = t('app.metric.specificityTitle');
+      if (h === 'n') th.title = t('app.metric.nTitle');
       head.appendChild(th);
     }
     const body = rows.map((r, i) => {
@@ -268,7 +280,7 @@ export class MetricsView {
     const avg = document.createElement('tr');
     avg.className = 'macro';
     const mean = (k) => (rows.length ? rows.reduce((a, r) => a + (r[k] ?? 0), 0) / rows.length : null);
-    const cells = ['macro avg', num(mean('precision')), num(mean('recall')), num(mean('specificity')), num(mean('f1')), String(rows.reduce((a, r) => a + (r.support ?? 0), 0))];
+    const cells = [t('app.metric.macroAvg'), num(mean('precision')), num(mean('recall')), num(mean('specificity')), num(mean('f1')), String(rows.reduce((a, r) => a + (r.support ?? 0), 0))];
     for (const text of cells) {
       const td = document.createElement('td');
       td.textContent = text;
@@ -292,7 +304,7 @@ export class MetricsView {
       {
         type: 'scatter',
         mode: 'lines',
-        name: 'y = x',
+        name: t('app.metrics.identity'),
         x: [lo, hi],
         y: [lo, hi],
         line: { color: '#999', dash: 'dash', width: 1 },
@@ -301,20 +313,21 @@ export class MetricsView {
       {
         type: 'scatter',
         mode: 'markers',
-        name: 'points',
+        name: t('app.metrics.points'),
         x: pv.true,
         y: pv.predicted,
         marker: { size: 5, color: '#0877bd', opacity: 0.6 },
-        hovertemplate: 'true %{x:.3f}<br>predicted %{y:.3f}<extra></extra>',
+        hovertemplate: `${t('app.chart.actual')} %{x:.3f}<br>${t('app.chart.predicted')} %{y:.3f}<extra></extra>`,
       },
     ];
     const layout = {
       height: 300,
       margin: { l: 46, r: 8, t: 8, b: 38 },
       font: FONT,
+      separators: plotSeparators(),
       showlegend: false,
-      xaxis: { title: { text: 'true', font: { size: 10 } }, range: [lo, hi], zeroline: false, gridcolor: '#eee' },
-      yaxis: { title: { text: 'predicted', font: { size: 10 } }, range: [lo, hi], zeroline: false, gridcolor: '#eee', scaleanchor: 'x' },
+      xaxis: { title: { text: t('app.chart.actual'), font: { size: 10 } }, range: [lo, hi], zeroline: false, gridcolor: '#eee' },
+      yaxis: { title: { text: t('app.chart.predicted'), font: { size: 10 } }, range: [lo, hi], zeroline: false, gridcolor: '#eee', scaleanchor: 'x' },
       paper_bgcolor: 'rgba(0,0,0,0)',
       plot_bgcolor: 'rgba(0,0,0,0)',
     };
@@ -326,7 +339,7 @@ export class MetricsView {
     $('roc-chart').hidden = regression;
     $('pr-chart').hidden = regression;
     if (regression) {
-      $('curves-note').textContent = 'ROC and precision–recall curves are for classification.';
+      $('curves-note').textContent = t('app.metrics.curvesRegression');
       return;
     }
     const curves = d.curves || [];
@@ -335,7 +348,7 @@ export class MetricsView {
     this.drawnKeys.curves = key;
     const labels = d.labels || [];
     const binary = labels.length <= 2;
-    const name = (c) => (binary ? `class ${c.class}` : `class ${c.class} vs rest`);
+    const name = (c) => t(binary ? 'app.chart.classN' : 'app.metrics.classVsRest', { k: String(c.class) });
     const roc = curves.map((c) => ({
       type: 'scatter',
       mode: 'lines',
@@ -343,12 +356,12 @@ export class MetricsView {
       x: c.roc?.fpr || [],
       y: c.roc?.tpr || [],
       line: { color: classColor(c.class), width: 2, shape: 'hv' },
-      hovertemplate: `${name(c)}<br>false positive rate %{x:.3f}<br>true positive rate %{y:.3f}<extra></extra>`,
+      hovertemplate: `${name(c)}<br>${t('app.metric.falsePositiveRate')} %{x:.3f}<br>${t('app.metric.truePositiveRateShort')} %{y:.3f}<extra></extra>`,
     }));
     roc.unshift({
       type: 'scatter',
       mode: 'lines',
-      name: 'chance',
+      name: t('app.metrics.chance'),
       x: [0, 1],
       y: [0, 1],
       line: { color: '#bbb', dash: 'dash', width: 1 },
@@ -362,12 +375,13 @@ export class MetricsView {
       x: c.pr?.recall || [],
       y: c.pr?.precision || [],
       line: { color: classColor(c.class), width: 2 },
-      hovertemplate: `${name(c)}<br>recall %{x:.3f}<br>precision %{y:.3f}<extra></extra>`,
+      hovertemplate: `${name(c)}<br>${t('app.metric.recall')} %{x:.3f}<br>${t('app.metric.precision')} %{y:.3f}<extra></extra>`,
     }));
     const layout = (x, y, title) => ({
       height: 270,
       margin: { l: 44, r: 8, t: 24, b: 36 },
       font: FONT,
+      separators: plotSeparators(),
       title: { text: title, font: { size: 12, color: '#333' }, x: 0.02, xanchor: 'left' },
       xaxis: { title: { text: x, font: { size: 10 }, standoff: 2 }, range: [-0.01, 1.01], gridcolor: '#eee', zeroline: false, fixedrange: true },
       yaxis: { title: { text: y, font: { size: 10 }, standoff: 2 }, range: [-0.01, 1.02], gridcolor: '#eee', zeroline: false, fixedrange: true },
@@ -376,13 +390,13 @@ export class MetricsView {
       paper_bgcolor: 'rgba(0,0,0,0)',
       plot_bgcolor: 'rgba(0,0,0,0)',
     });
-    const prLayout = layout('recall', 'precision', `Precision–recall (${part})`);
+    const partName = t(`app.metrics.partName.${part}`);
+    const prLayout = layout(t('app.metric.recall'), t('app.metric.precision'), t('app.metrics.prTitle', { part: partName }));
     prLayout.legend = { ...prLayout.legend, x: 0.02, xanchor: 'left' };
-    Plotly().react($('roc-chart'), roc, layout('false positive rate', 'true positive rate (recall)', `ROC (${part})`), PLOT_CONFIG);
+    const rocLayout = layout(t('app.metric.falsePositiveRate'), t('app.metric.truePositiveRate'), t('app.metrics.rocTitle', { part: partName }));
+    Plotly().react($('roc-chart'), roc, rocLayout, PLOT_CONFIG);
     Plotly().react($('pr-chart'), pr, prLayout, PLOT_CONFIG);
-    const aucs = curves.map((c) => `${binary ? '' : `class ${c.class} `}AUC ${num(c.roc?.auc, 3)}`).join(' · ');
-    $('curves-note').textContent = binary
-      ? `${aucs}. Class 1 is "positive"; the curve sweeps the threshold on its probability.`
-      : `One-vs-rest: ${aucs}.`;
+    const aucs = curves.map((c) => `${binary ? '' : `${t('app.chart.classN', { k: String(c.class) })} `}AUC ${num(c.roc?.auc, 3)}`).join(' · ');
+    $('curves-note').textContent = binary ? t('app.metrics.binaryNote', { aucs }) : t('app.metrics.oneVsRest', { aucs });
   }
 }

@@ -8,6 +8,7 @@
 //   asked for with {"type": "views", "neurons": true}); input features show their own fixed maps;
 //   hovering a neuron or a feature shows its map large, with the training points.
 
+import { language, t as tr, tOr } from './i18n.js';
 import { divergingColor, drawPoints, featureMap, paintQuantized } from './paint.js';
 
 const $ = (id) => document.getElementById(id);
@@ -27,7 +28,7 @@ function button(className, text, attrs = {}) {
 export function formatWeight(w) {
   if (!Number.isFinite(w)) return String(w);
   const s = Math.abs(w) >= 100 ? w.toFixed(1) : Number(w.toPrecision(3)).toString();
-  return s.replace('-', '−');
+  return (language() === 'es' ? s.replace('.', ',') : s).replace('-', '−');
 }
 
 /** TF Playground's link scales: width 0.6..7 px for |w| 0..5; colour orange..grey..blue over -1..1. */
@@ -103,7 +104,7 @@ export class NetworkDiagram {
     const box = $('features');
     box.replaceChildren();
     for (const f of this.catalog.features) {
-      const chip = button('feature', '', { 'data-testid': `feature-${f.name}`, 'data-value': f.name, title: f.note || f.label });
+      const chip = button('feature', '', { 'data-testid': `feature-${f.name}`, 'data-value': f.name, title: f.note ? tOr(`catalogNote.features.${f.name}`, f.note) : f.label });
       const swatch = document.createElement('span');
       swatch.className = 'swatch';
       const map = featureMap(f.name, MAP_RES);
@@ -149,7 +150,7 @@ export class NetworkDiagram {
     for (const chip of box.querySelectorAll('.feature:not(.column-chip)')) chip.hidden = Boolean(next);
     if (next) {
       next.forEach((name, j) => {
-        const chip = button('feature active column-chip', '', { 'data-testid': `column-${j}`, title: `data column ${name}` });
+        const chip = button('feature active column-chip', '', { 'data-testid': `column-${j}`, title: tr('app.network.dataColumn', { name }) });
         const label = document.createElement('span');
         label.className = 'feature-label';
         label.textContent = name;
@@ -209,7 +210,7 @@ export class NetworkDiagram {
 
     const layers = this.state.get('hidden');
     const n = layers.length;
-    $('layers-count').textContent = `${n} hidden layer${n === 1 ? '' : 's'}`;
+    $('layers-count').textContent = tr(n === 1 ? 'app.network.hiddenLayer' : 'app.network.hiddenLayers', { n: String(n) });
     $('add-layer').disabled = n >= this.maxLayers;
     $('remove-layer').disabled = n === 0;
 
@@ -225,13 +226,13 @@ export class NetworkDiagram {
       head.className = 'layer-head';
       const plus = button('round-btn small', '+', {
         'data-testid': `add-neuron-${i}`,
-        title: 'Add a neuron',
-        'aria-label': `Add a neuron to layer ${i + 1}`,
+        title: tr('app.network.addNeuron'),
+        'aria-label': tr('app.network.addNeuronTo', { n: String(i + 1) }),
       });
       const minus = button('round-btn small', '−', {
         'data-testid': `remove-neuron-${i}`,
-        title: 'Remove a neuron',
-        'aria-label': `Remove a neuron from layer ${i + 1}`,
+        title: tr('app.network.removeNeuron'),
+        'aria-label': tr('app.network.removeNeuronFrom', { n: String(i + 1) }),
       });
       plus.disabled = width >= this.maxNeurons;
       minus.disabled = width <= 1;
@@ -242,14 +243,14 @@ export class NetworkDiagram {
       buttons.append(plus, minus);
       const label = document.createElement('div');
       label.className = 'layer-label';
-      label.textContent = `${width} neuron${width === 1 ? '' : 's'}`;
+      label.textContent = tr(width === 1 ? 'app.network.neuron' : 'app.network.neurons', { n: String(width) });
       head.append(buttons, label);
       const neurons = document.createElement('div');
       neurons.className = 'neurons';
       for (let k = 0; k < width; k += 1) {
         const neuron = document.createElement('div');
         neuron.className = 'neuron';
-        neuron.title = `layer ${i + 1}, neuron ${k + 1}: click to edit its bias`;
+        neuron.title = tr('app.network.neuronTitle', { layer: String(i + 1), unit: String(k + 1) });
         neuron.dataset.testid = `neuron-${i}-${k}`;
         neuron.dataset.layer = String(i);
         neuron.dataset.unit = String(k);
@@ -266,17 +267,17 @@ export class NetworkDiagram {
       const act = document.createElement('select');
       act.className = 'layer-activation';
       act.dataset.testid = `layer-activation-${i}`;
-      act.setAttribute('aria-label', `Activation of layer ${i + 1}`);
+      act.setAttribute('aria-label', tr('app.network.layerActivation', { n: String(i + 1) }));
       for (const a of this.catalog.activations) {
         const o = document.createElement('option');
         o.value = a.name;
-        o.textContent = a.label;
-        if (a.note) o.title = a.note;
+        o.textContent = tOr(`catalog.activations.${a.name}`, a.label);
+        if (a.note) o.title = tOr(`catalogNote.activations.${a.name}`, a.note);
         act.appendChild(o);
       }
       act.value = acts[i];
       act.classList.toggle('own', acts[i] !== common);
-      act.title = acts[i] !== common ? 'this layer has its own activation' : 'the common activation (top bar)';
+      act.title = acts[i] !== common ? tr('app.network.ownActivation') : tr('app.network.commonActivation');
       act.addEventListener('change', () => this.setLayerActivation(i, act.value));
       col.append(head, neurons, act);
       box.appendChild(col);
@@ -501,9 +502,9 @@ export class NetworkDiagram {
       const index = this.maps.layers.slice(0, h.layer).reduce((a, b) => a + b, 0) + h.unit;
       const scale = this.maps.scale?.[index];
       const biases = this.targets(h.layer, h.unit).map((t) => this.weight(h.layer, null, t)).filter((b) => b !== undefined);
-      text = `Layer ${h.layer + 1}, neuron ${h.unit + 1}: its output over the plane` +
-        (scale != null ? ` (largest |output| ${formatWeight(scale)})` : '') +
-        (biases.length ? ` · bias ${biases.map(formatWeight).join(' / ')}` : '');
+      text = tr('app.network.neuronMap', { layer: String(h.layer + 1), unit: String(h.unit + 1) }) +
+        (scale != null ? tr('app.network.largestOutput', { value: formatWeight(scale) }) : '') +
+        (biases.length ? ` · ${tr('app.network.bias')} ${biases.map(formatWeight).join(' / ')}` : '');
       popup.dataset.kind = 'neuron';
       popup.dataset.layer = String(h.layer);
       popup.dataset.unit = String(h.unit);
@@ -512,14 +513,14 @@ export class NetworkDiagram {
       if (!map) return;
       paintQuantized(small, map.q, 0, MAP_RES);
       const p = this.plane || { x: 0, y: 1 };
-      const role = h.column === p.x ? "the plane's x axis" : h.column === p.y ? "the plane's y axis" : 'held at its mean on this plane';
-      text = `Input ${h.label}: ${role}`;
+      const role = h.column === p.x ? tr('app.network.planeX') : h.column === p.y ? tr('app.network.planeY') : tr('app.network.heldAtMean');
+      text = tr('app.network.input', { name: h.label, role });
       popup.dataset.kind = 'column';
     } else {
       const map = featureMap(h.name, 40, extent);
       if (!map) return;
       paintQuantized(small, map.q, 0, 40);
-      text = `Input ${h.label}: fixed over the plane (largest |value| ${formatWeight(map.scale)})`;
+      text = tr('app.network.input', { name: h.label, role: tr('app.network.fixedMap', { value: formatWeight(map.scale) }) });
       popup.dataset.kind = 'feature';
     }
     const size = canvas.width;
@@ -548,21 +549,22 @@ export class NetworkDiagram {
 
   linkName(layer, from, unit) {
     const hidden = this.state.get('hidden');
-    const src = layer === 0 ? this.inputName(from) : `layer ${layer} #${from + 1}`;
-    const dst = layer === hidden.length ? 'output' : `layer ${layer + 1} #${unit + 1}`;
+    const src = layer === 0 ? this.inputName(from) : tr('app.network.unit', { layer: String(layer), unit: String(from + 1) });
+    const dst = layer === hidden.length ? tr('app.network.output') : tr('app.network.unit', { layer: String(layer + 1), unit: String(unit + 1) });
     return `${src} → ${dst}`;
   }
 
   inputName(j) {
-    if (this.columns) return this.columns[j] ?? `input ${j + 1}`;
+    const fallback = tr('app.network.inputN', { n: String(j + 1) });
+    if (this.columns) return this.columns[j] ?? fallback;
     const name = this.state.get('features')[j];
-    return this.catalog.features.find((f) => f.name === name)?.label || name || `input ${j + 1}`;
+    return this.catalog.features.find((f) => f.name === name)?.label || name || fallback;
   }
 
   /** Labels for the linear outputs of a unit (classes at the output, the two halves of maxout). */
   targetLabel(layer, t, count) {
     if (count <= 1) return '';
-    return layer === this.state.get('hidden').length ? `class ${t}` : `piece ${(t % 2) + 1}`;
+    return layer === this.state.get('hidden').length ? tr('app.chart.classN', { k: String(t) }) : tr('app.network.piece', { n: String((t % 2) + 1) });
   }
 
   bindLinkEvents() {
@@ -645,7 +647,9 @@ export class NetworkDiagram {
     const hidden = this.state.get('hidden');
     label.textContent =
       from === null
-        ? `bias of ${layer === hidden.length ? 'the output' : `layer ${layer + 1} #${to + 1}`}`
+        ? tr('app.network.biasOf', {
+            unit: layer === hidden.length ? tr('app.network.theOutput') : tr('app.network.unit', { layer: String(layer + 1), unit: String(to + 1) }),
+          })
         : this.linkName(layer, from, to);
     const box = $('weight-edit');
     box.hidden = false;

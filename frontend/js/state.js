@@ -106,6 +106,13 @@ export const FIELD_DEFAULTS = {
 export const UI_PROPS = [
   { name: 'show_test', type: 'bool', fallback: false },
   { name: 'discretize', type: 'bool', fallback: false },
+  // The page's language (i18n.js); '' until the app picks one (URL, else the browser's).
+  { name: 'lang', type: 'string', fallback: '' },
+  // A classroom's join code (room.js): the page joins, or rejoins, that room.
+  { name: 'room', type: 'string', fallback: '' },
+  // The open lesson and its step (lessons.js), so a link opens a lesson at a step.
+  { name: 'lesson', type: 'string', fallback: '' },
+  { name: 'step', type: 'string', fallback: '' },
 ];
 
 const PROP_BY_NAME = Object.fromEntries([...PROPS, ...UI_PROPS].map((p) => [p.name, p]));
@@ -252,7 +259,7 @@ export class State {
     const parts = [];
     for (const p of [...PROPS, ...UI_PROPS]) {
       const v = this.values[p.name];
-      if (v === undefined) continue;
+      if (v === undefined || v === '') continue;
       parts.push(`${p.name}=${encodeURIComponent(serialise(p, v)).replace(/%2C/g, ',')}`);
     }
     return parts.join('&');

@@ -4,6 +4,8 @@
 // State values (URL / wire names, see state.js) plus notes and warnings. TfImportDialog wires
 // the dialog in index.html.
 
+import { t as tr } from './i18n.js';
+
 /** TF Playground's feature keys -> our feature names. */
 export const TF_FEATURES = {
   x: 'x1',
@@ -37,11 +39,11 @@ const TF_POINTS = { classification: 500, regression: 1200 };
  */
 export function parseTfLink(text) {
   const raw = String(text ?? '').trim();
-  if (!raw) return { error: 'paste a TensorFlow Playground link' };
+  if (!raw) return { error: tr('app.tfImport.paste') };
   let hash = raw;
   const at = raw.indexOf('#');
   if (at >= 0) hash = raw.slice(at + 1);
-  else if (/^https?:\/\//i.test(raw)) return { error: 'the link has no #… part with the settings' };
+  else if (/^https?:\/\//i.test(raw)) return { error: tr('app.tfImport.noHash') };
   const params = {};
   for (const pair of hash.split('&')) {
     if (!pair) continue;
@@ -52,13 +54,13 @@ export function parseTfLink(text) {
       key = decodeURIComponent(i < 0 ? pair : pair.slice(0, i)).trim();
       value = i < 0 ? '' : decodeURIComponent(pair.slice(i + 1).replace(/\+/g, ' ')).trim();
     } catch {
-      return { error: `cannot read "${pair}"` };
+      return { error: tr('app.tfImport.cannotRead', { text: pair }) };
     }
     if (key) params[key] = value;
   }
-  if (!Object.keys(params).length) return { error: 'no settings found in the link' };
+  if (!Object.keys(params).length) return { error: tr('app.tfImport.noSettings') };
   const known = ['activation', 'dataset', 'networkShape', 'learningRate', 'problem', ...Object.keys(TF_FEATURES)];
-  if (!known.some((k) => k in params)) return { error: 'this does not look like a TensorFlow Playground link' };
+  if (!known.some((k) => k in params)) return { error: tr('app.tfImport.notTf') };
   return { params };
 }
 
@@ -106,7 +108,7 @@ export function tfToValues(params, catalog = {}) {
   // Problem first: it picks which data set key applies.
   const problem = params.problem === 'regression' ? 'regression' : 'classification';
   if (params.problem && !['classification', 'regression'].includes(params.problem)) {
-    warnings.push(`unknown problem "${params.problem}": classification`);
+    warnings.push(tr('app.tfImport.unknownProblem', { name: params.problem }));
   }
   values.problem = problem;
 
@@ -116,7 +118,7 @@ export function tfToValues(params, catalog = {}) {
   if (dataset && has(datasets, dataset)) values.dataset = dataset;
   else {
     values.dataset = problem === 'regression' ? 'plane' : 'circle';
-    warnings.push(`unknown data set "${tfDataset}": ${values.dataset}`);
+    warnings.push(tr('app.tfImport.unknownDataset', { name: tfDataset, dataset: values.dataset }));
   }
   values.classes = 2;
   values.val_ratio = 0;
@@ -128,11 +130,11 @@ export function tfToValues(params, catalog = {}) {
   if (perc !== undefined) {
     const ratio = Math.max(10, Math.min(90, Math.round(perc))) / 100;
     values.train_ratio = ratio;
-    if (ratio * 100 !== perc) warnings.push(`training share ${perc}% is out of range: ${ratio * 100}%`);
+    if (ratio * 100 !== perc) warnings.push(tr('app.tfImport.shareOutOfRange', { perc: String(perc), ratio: String(ratio * 100) }));
   }
   if (params.seed !== undefined && params.seed !== '') {
     values.seed = tfSeed(params.seed);
-    notes.push(`seed "${params.seed}" → ${values.seed} (the points are drawn by this server's generator, so they differ)`);
+    notes.push(tr('app.tfImport.seed', { text: params.seed, seed: String(values.seed) }));
   }
 
   // Features: every key set to true, in the catalog's order.
@@ -140,14 +142,14 @@ export function tfToValues(params, catalog = {}) {
   for (const [tfKey, ours] of Object.entries(TF_FEATURES)) {
     if (!(tfKey in params) || !bool(params[tfKey])) continue;
     if (has(features, ours)) on.push(ours);
-    else warnings.push(`feature ${tfKey} (${ours}) is not offered by this server: left out`);
+    else warnings.push(tr('app.tfImport.featureMissing', { key: tfKey, name: ours }));
   }
   const order = (catalog.features || []).map((f) => f.name);
   on.sort((a, b) => order.indexOf(a) - order.indexOf(b));
   if (on.length) values.features = on;
   else if (Object.keys(TF_FEATURES).some((k) => k in params)) {
     values.features = ['x1', 'x2'];
-    warnings.push('no input feature was on; at least one is needed: X₁ and X₂');
+    warnings.push(tr('app.tfImport.noFeature'));
   }
 
   if ('networkShape' in params) {
@@ -158,23 +160,23 @@ export function tfToValues(params, catalog = {}) {
       const maxL = limits.max_hidden_layers || 6;
       let hidden = widths.map((w) => Math.min(w, maxN));
       if (hidden.length > maxL) hidden = hidden.slice(0, maxL);
-      if (hidden.join() !== widths.join()) warnings.push(`network ${widths.join(',')} exceeds the limits: ${hidden.join(',')}`);
+      if (hidden.join() !== widths.join()) warnings.push(tr('app.tfImport.networkLimits', { wanted: widths.join(','), kept: hidden.join(',') }));
       values.hidden = hidden;
-    } else warnings.push(`cannot read networkShape "${text}": kept 4,2`);
+    } else warnings.push(tr('app.tfImport.badShape', { text }));
   }
   values.layer_act = null;
 
   if (params.activation) {
     if (has(activations, params.activation)) values.activation = params.activation;
-    else warnings.push(`unknown activation "${params.activation}": kept tanh`);
+    else warnings.push(tr('app.tfImport.unknownActivation', { name: params.activation }));
   }
   const lr = finite(params.learningRate);
   if (lr !== undefined && lr > 0) values.lr = lr;
-  else if (params.learningRate !== undefined) warnings.push(`cannot read learningRate "${params.learningRate}"`);
+  else if (params.learningRate !== undefined) warnings.push(tr('app.tfImport.badRate', { text: params.learningRate }));
   if (params.regularization !== undefined) {
     const reg = TF_REGULARIZATION[params.regularization];
     if (reg) values.reg = reg;
-    else warnings.push(`unknown regularization "${params.regularization}": none`);
+    else warnings.push(tr('app.tfImport.unknownRegularization', { name: params.regularization }));
   }
   const rr = finite(params.regularizationRate);
   if (rr !== undefined && rr >= 0) values.reg_rate = rr;
@@ -188,13 +190,13 @@ export function tfToValues(params, catalog = {}) {
   values.loss = problem === 'classification' ? 'tf_squared' : 'mse';
   notes.push(
     problem === 'classification'
-      ? 'loss: TF Playground\'s tanh output with squared error on ±1 labels (tf_squared)'
-      : 'loss: squared error on a linear output (mse)',
+      ? tr('app.tfImport.lossClassification')
+      : tr('app.tfImport.lossRegression'),
   );
   if ('showTestData' in params) values.show_test = bool(params.showTestData);
   if ('discretize' in params) values.discretize = bool(params.discretize);
   const ignored = ['collectStats', 'hideText', 'tutorial'].filter((k) => k in params);
-  if (ignored.length) notes.push(`ignored (display only): ${ignored.join(', ')}`);
+  if (ignored.length) notes.push(tr('app.tfImport.ignored', { keys: ignored.join(', ') }));
   return { values, notes, warnings };
 }
 
@@ -209,16 +211,17 @@ export function importTfLink(text, catalog) {
 export function describeValues(values) {
   const v = values;
   const lines = [];
-  lines.push(`${v.problem}: data set ${v.dataset}${v.noise !== undefined ? `, noise ${v.noise}` : ''}` +
-    `${v.train_ratio !== undefined ? `, ${Math.round(v.train_ratio * 100)}% training` : ''}`);
-  if (v.features) lines.push(`features ${v.features.join(', ')}`);
-  if (v.hidden) lines.push(`hidden layers [${v.hidden.join(', ')}]${v.activation ? `, ${v.activation}` : ''}`);
-  else if (v.activation) lines.push(`activation ${v.activation}`);
+  const noise = v.noise !== undefined ? tr('app.tfImport.noise', { noise: String(v.noise) }) : '';
+  const share = v.train_ratio !== undefined ? tr('app.tfImport.share', { percent: String(Math.round(v.train_ratio * 100)) }) : '';
+  lines.push(`${tr('app.tfImport.dataLine', { problem: v.problem, dataset: v.dataset })}${noise}${share}`);
+  if (v.features) lines.push(tr('app.tfImport.features', { list: v.features.join(', ') }));
+  if (v.hidden) lines.push(`${tr('app.tfImport.hidden', { list: v.hidden.join(', ') })}${v.activation ? `, ${v.activation}` : ''}`);
+  else if (v.activation) lines.push(tr('app.tfImport.activation', { name: v.activation }));
   const train = [];
-  if (v.lr !== undefined) train.push(`learning rate ${v.lr}`);
-  if (v.batch !== undefined) train.push(`batch ${v.batch}`);
-  if (v.reg !== undefined) train.push(`regularisation ${v.reg}${v.reg !== 'none' && v.reg_rate !== undefined ? ` ${v.reg_rate}` : ''}`);
-  train.push(`init ${v.init}`);
+  if (v.lr !== undefined) train.push(tr('app.tfImport.rate', { rate: String(v.lr) }));
+  if (v.batch !== undefined) train.push(tr('app.tfImport.batch', { n: String(v.batch) }));
+  if (v.reg !== undefined) train.push(tr('app.tfImport.regularization', { name: `${v.reg}${v.reg !== 'none' && v.reg_rate !== undefined ? ` ${v.reg_rate}` : ''}` }));
+  train.push(tr('app.tfImport.init', { name: v.init }));
   if (train.length) lines.push(train.join(', '));
   return lines;
 }
@@ -288,6 +291,11 @@ export class TfImportDialog {
       ...r.notes.map((t) => item(t, 'note')),
       ...r.warnings.map((t) => item(t, 'warn')),
     );
+  }
+
+  /** The language changed: the preview is written again. */
+  relabel() {
+    if (this.dialog.open) this.update();
   }
 
   commit() {

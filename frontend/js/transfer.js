@@ -3,15 +3,16 @@
 // which the page adopts (App.adoptSession) as it adopts the one it starts with.
 
 import { api } from './api.js';
+import { formatFixed, formatPercent, language, t, tOr } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
 const FORMAT_NAMES = {
-  pt: 'PyTorch checkpoint',
-  safetensors: 'safetensors',
-  onnx: 'ONNX',
-  python: 'Python script',
-  json: 'JSON',
+  pt: () => t('app.header.exportPt'),
+  safetensors: () => 'safetensors',
+  onnx: () => 'ONNX',
+  python: () => t('app.export.pythonScript'),
+  json: () => 'JSON',
 };
 
 /** Save a blob under a file name: a temporary <a download>. */
@@ -27,14 +28,14 @@ function saveBlob(blob, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 30_000);
 }
 
-const fmt = (v, digits = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–');
+const fmt = (v, digits = 3) => formatFixed(v, digits);
 
 /** When, in words: "just now", "5 min ago", or the date and time. */
 function when(seconds) {
   const ago = Date.now() / 1000 - seconds;
-  if (ago < 45) return 'just now';
-  if (ago < 3600) return `${Math.round(ago / 60)} min ago`;
-  return new Date(seconds * 1000).toLocaleString();
+  if (ago < 45) return t('app.runs.justNow');
+  if (ago < 3600) return t('app.runs.minutesAgo', { n: String(Math.round(ago / 60)) });
+  return new Date(seconds * 1000).toLocaleString(language());
 }
 
 /** One line about a run's set-up: data set, layers, activation, optimiser, rate. */
@@ -43,11 +44,11 @@ export function runSummary(config) {
   const layers = c.network?.hidden_layers || [];
   const parts = [
     c.data?.dataset ?? '?',
-    layers.length ? `${layers.join('-')} hidden` : 'no hidden layer',
+    layers.length ? t('app.runs.hidden', { layers: layers.join('-') }) : t('app.runs.noHidden'),
     c.network?.activation ?? '?',
     c.training?.optimizer ?? '?',
   ];
-  if (typeof c.training?.learning_rate === 'number') parts.push(`lr ${c.training.learning_rate}`);
+  if (typeof c.training?.learning_rate === 'number') parts.push(`lr ${String(c.training.learning_rate).replace('.', t('app.decimalMark'))}`);
   return parts.join(' · ');
 }
 
@@ -89,31 +90,40 @@ export class Transfer {
     $('runs-refresh').addEventListener('click', () => this.refreshRuns());
   }
 
+  /** The language changed: the run list and the export note are written again. */
+  relabel() {
+    this.render(this.message || '');
+    if (this.noteText) this.note(this.noteText, this.exportNote.dataset.level);
+  }
+
+  /** The export menu's note; `text` may be a function, written again when the language changes. */
   note(text, level = 'info') {
-    this.exportNote.textContent = text;
+    this.noteText = text;
+    const shown = typeof text === 'function' ? text() : text;
+    this.exportNote.textContent = shown;
     this.exportNote.dataset.level = level;
-    this.exportNote.hidden = !text;
+    this.exportNote.hidden = !shown;
   }
 
   async exportAs(format, btn) {
     const session = this.hooks.session();
-    const name = FORMAT_NAMES[format] || format;
+    const name = () => FORMAT_NAMES[format]?.() || format;
     if (!session) {
-      this.hooks.toast('no session yet');
+      this.hooks.toast(t('app.status.noSession'));
       return;
     }
     btn.disabled = true;
-    this.note(`preparing the ${name}…`);
+    this.note(() => t('app.export.preparing', { name: name() }));
     try {
       const { blob, filename } = await api.exportFile(session.id, session.token, format);
       saveBlob(blob, filename);
       this.note('');
       this.menu.open = false;
-      this.hooks.status(`exported ${filename}`);
+      this.hooks.status(() => t('app.export.done', { filename }));
     } catch (err) {
-      const text = err.status === 501 ? `${name} export is not available on this server: ${err.message}` : `${name} export failed: ${err.message}`;
+      const text = () => t(err.status === 501 ? 'app.export.unavailable' : 'app.export.failed', { name: name(), message: err.message });
       this.note(text, 'error');
-      this.hooks.toast(text);
+      this.hooks.toast(text());
     } finally {
       btn.disabled = false;
     }
@@ -125,18 +135,18 @@ export class Transfer {
     if (!file) return;
     const max = this.hooks.maxUploadBytes;
     if (max && file.size > max) {
-      this.hooks.toast(`${file.name} is ${(file.size / 1e6).toFixed(1)} MB: over this server's limit of ${(max / 1e6).toFixed(1)} MB`);
+      this.hooks.toast(t('app.import.tooLarge', { name: file.name, size: formatFixed(file.size / 1e6, 1), limit: formatFixed(max / 1e6, 1) }));
       return;
     }
     const isJson = /\.json$/i.test(file.name) || file.type === 'application/json';
-    this.hooks.status(`importing ${file.name}…`);
+    this.hooks.status(() => t('app.import.importing', { name: file.name }));
     try {
       const bytes = await file.arrayBuffer();
       const created = await api.importSession(bytes, isJson ? 'application/json' : 'application/octet-stream');
-      this.hooks.adopt(created, `imported ${file.name}`);
+      this.hooks.adopt(created, t('app.import.imported', { name: file.name }));
     } catch (err) {
-      this.hooks.status(`import failed: ${err.message}`, 'error');
-      this.hooks.toast(`could not import ${file.name}: ${err.message}`);
+      this.hooks.status(() => t('app.import.failed', { message: err.message }), 'error');
+      this.hooks.toast(t('app.import.couldNot', { name: file.name, message: err.message }));
     }
   }
 
@@ -153,7 +163,7 @@ export class Transfer {
     const session = this.hooks.session();
     if (!session) {
       this.runs = [];
-      this.render('no session yet');
+      this.render(() => t('app.status.noSession'));
       return null;
     }
     try {
@@ -167,7 +177,7 @@ export class Transfer {
       if (this.hooks.session()?.id !== session.id) return null;
       // A session that never ended a run may have no history yet (404): nothing to list.
       this.runs = [];
-      this.render(err.status === 404 ? '' : `could not load the runs: ${err.message}`);
+      this.render(err.status === 404 ? '' : () => t('app.runs.loadFailed', { message: err.message }));
       return err.status === 404 ? 0 : null;
     }
   }
@@ -190,7 +200,9 @@ export class Transfer {
     if (this.dialog.open) this.refreshRuns();
   }
 
+  /** Draw the runs; `message` (a function or '') is an error to show under them. */
   render(message = '') {
+    this.message = message;
     this.list.replaceChildren();
     this.runs.forEach((run, i) => {
       const li = document.createElement('li');
@@ -204,26 +216,27 @@ export class Transfer {
       title.textContent = runSummary(run.config);
       const facts = document.createElement('div');
       facts.className = 'run-facts';
-      const acc = typeof m.test_accuracy === 'number' ? ` · test accuracy ${(m.test_accuracy * 100).toFixed(1)}%` : '';
-      const stop = m.stop_reason ? ` · stopped: ${m.stop_reason}` : '';
-      facts.textContent = `${run.epochs} epoch${run.epochs === 1 ? '' : 's'} · test loss ${fmt(m.test_loss)}${acc}${stop}`;
+      const acc = typeof m.test_accuracy === 'number' ? ` · ${t('app.runs.testAccuracy')} ${formatPercent(m.test_accuracy, 1)}` : '';
+      const stop = m.stop_reason ? ` · ${t('app.status.stopped', { reason: m.stop_reason })}` : '';
+      const epochs = t(run.epochs === 1 ? 'app.runs.epoch' : 'app.runs.epochs', { n: String(run.epochs) });
+      facts.textContent = `${epochs} · ${t('app.chart.testLoss')} ${fmt(m.test_loss)}${acc}${stop}`;
       const meta = document.createElement('div');
       meta.className = 'run-meta';
-      meta.textContent = `${run.reason} ${when(run.created)}${run.has_weights ? '' : ' · weights not kept (set-up only)'}`;
-      meta.title = new Date(run.created * 1000).toLocaleString();
+      const reason = tOr(`app.runs.reason.${run.reason}`, run.reason);
+      meta.textContent = `${reason} ${when(run.created)}${run.has_weights ? '' : t('app.runs.noWeights')}`;
+      meta.title = new Date(run.created * 1000).toLocaleString(language());
       main.append(title, facts, meta);
       const btn = document.createElement('button');
       btn.type = 'button';
       btn.className = 'text-btn apply-btn';
-      btn.textContent = 'Reopen';
-      btn.title = run.has_weights ? 'A new session with this run’s set-up and final weights' : 'A new session with this run’s set-up';
+      btn.textContent = t('app.runs.reopen');
+      btn.title = run.has_weights ? t('app.runs.reopenTitleWeights') : t('app.runs.reopenTitle');
       btn.setAttribute('data-testid', `run-reopen-${i}`);
       btn.addEventListener('click', () => this.reopen(run, btn));
       li.append(main, btn);
       this.list.appendChild(li);
     });
-    this.runsNote.textContent =
-      message || (this.runs.length ? '' : 'No past runs yet: a run is kept when you reset or change the set-up after training.');
+    this.runsNote.textContent = message ? message() : this.runs.length ? '' : t('app.runs.none');
     this.runsNote.dataset.level = message ? 'error' : 'info';
   }
 
@@ -234,11 +247,11 @@ export class Transfer {
     try {
       const created = await api.reopenRun(run.id, session.token);
       this.dialog.close();
-      this.hooks.adopt(created, `reopened a run of ${run.epochs} epochs`);
+      this.hooks.adopt(created, t('app.runs.reopened', { n: String(run.epochs) }));
     } catch (err) {
-      this.runsNote.textContent = `could not reopen it: ${err.message}`;
+      this.runsNote.textContent = t('app.runs.reopenFailed', { message: err.message });
       this.runsNote.dataset.level = 'error';
-      this.hooks.toast(`could not reopen the run: ${err.message}`);
+      this.hooks.toast(t('app.runs.reopenFailedToast', { message: err.message }));
     } finally {
       btn.disabled = false;
     }

@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -103,8 +103,9 @@ def browser() -> Iterator["sync_api.Browser"]:
 
 @pytest.fixture
 def page(browser: "sync_api.Browser") -> Iterator["sync_api.Page"]:
-    """A fresh page at 1400×1000; any uncaught page error fails the test."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    """A fresh page at 1400×1000 in English (the page follows the browser's language); any uncaught
+    page error fails the test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     context.set_default_timeout(30_000)
     pg = context.new_page()
     errors: list[str] = []
@@ -112,6 +113,27 @@ def page(browser: "sync_api.Browser") -> Iterator["sync_api.Page"]:
     yield pg
     context.close()
     assert not errors, f"errors in the page: {errors}"
+
+
+@pytest.fixture
+def new_page(browser: "sync_api.Browser") -> Iterator[Callable[[], "sync_api.Page"]]:
+    """Pages in browser contexts of their own (separate storage and cookies, as separate people),
+    made on demand at 1400×1000; any uncaught error in any of them fails the test."""
+    contexts: list[sync_api.BrowserContext] = []
+    errors: list[str] = []
+
+    def make() -> "sync_api.Page":
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        pg = context.new_page()
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        return pg
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not errors, f"errors in the pages: {errors}"
 
 
 @pytest.fixture(scope="session")
