@@ -326,3 +326,23 @@ def test_layer_gradient_norms_are_per_session_per_layer(engine: Engine) -> None:
 
     got, expected = engine._submit(norms).result()
     assert got.shape == (2, 3) and np.allclose(got, expected, rtol=1e-5)
+
+
+def test_a_command_is_framed_at_once_not_at_the_next_tick(tmp_path) -> None:
+    """With one stream tick every 1,000 s, only the urgent frame of a command can show it."""
+    slow = Engine(Settings(data_dir=tmp_path, stream_fps=0.001))
+    slow.start()
+    try:
+        slow.create_session("s", cfg()).result()
+        watcher = RecordingWatcher()
+        slow.watch("s", watcher).result()
+        assert watcher.got_frame.wait(30), "no first frame on watch"
+        watcher.got_frame.clear()
+        slow.configure("s", cfg(training={"learning_rate": 0.3})).result()
+        assert watcher.got_frame.wait(30), "the change was not framed"
+        header = decode_frame(watcher.frames[-1]).header
+        assert header["state"]["learning_rate"] == pytest.approx(0.3)
+        seqs = [decode_frame(f).header["seq"] for f in watcher.frames]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    finally:
+        slow.stop()

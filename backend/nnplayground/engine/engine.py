@@ -283,6 +283,7 @@ class Engine(EngineCore):
             session = self._touch(session_id)
             session.watchers.append(watcher)
             session.changes += 1
+            self._prompt[session_id] = session  # its first frame now, not at the next tick
 
         return self._submit(run)
 

@@ -62,6 +62,7 @@ class FramePublisher:
         self.grid = DecisionGrid(device)
         self.resolution = resolution
         self._pending: dict[Any, FrameJob] = {}
+        self._urgent: list[FrameJob] = []  # frames answering commands: before any group frame
         self._cond = threading.Condition()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="nnpg-frames", daemon=True)
@@ -75,27 +76,31 @@ class FramePublisher:
             self._cond.notify()
         self._thread.join(timeout=10)
 
-    def submit(self, job: FrameJob) -> None:
-        """Queue a job, replacing an older one of the same group that has not started."""
+    def submit(self, job: FrameJob, urgent: bool = False) -> None:
+        """Queue a job, replacing an older one of the same group that has not started; an urgent
+        one (the sessions a command changed) is never replaced and goes first."""
         with self._cond:
-            self._pending[job.key] = job
+            if urgent:
+                self._urgent.append(job)
+            else:
+                self._pending[job.key] = job
             self._cond.notify()
 
     @property
     def busy(self) -> bool:
         with self._cond:
-            return bool(self._pending)
+            return bool(self._pending or self._urgent)
 
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._pending and not self._stopping:
+                while not self._pending and not self._urgent and not self._stopping:
                     self._cond.wait()
                 if self._stopping:
                     return
                 # Oldest first: a replaced job keeps its group's place, so every group gets its turn.
                 # (popitem() took the newest, and under load the groups queued first never got frames.)
-                job = self._pending.pop(next(iter(self._pending)))
+                job = self._urgent.pop(0) if self._urgent else self._pending.pop(next(iter(self._pending)))
             try:
                 self.publish(job)
             except Exception:  # noqa: BLE001 - one bad frame must not stop the stream
@@ -109,6 +114,9 @@ class FramePublisher:
         for meta, data in zip(job.sessions, self.build(job), strict=True):
             if meta.session.view_version != meta.view_version:
                 continue  # a config or dataset event went out meanwhile: this frame is older than it
+            if meta.header["seq"] <= meta.session.published_seq:
+                continue  # a command's urgent frame, drawn later, went out first: this one is stale
+            meta.session.published_seq = meta.header["seq"]
             for w in meta.watchers:
                 w.frame(data)
             meta.session.shown = max(meta.session.shown, meta.changes)

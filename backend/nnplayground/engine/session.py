@@ -104,6 +104,7 @@ class Session:
     changes: int = 1
     shown: int = 0
     frame_seq: int = 0
+    published_seq: int = 0  # the newest frame handed to watchers (publisher thread)
     view_version: int = 0  # bumped by config and dataset events
     saved_marker: tuple[int, int, int] | None = None  # (step, init_count, config id) at the last checkpoint
     rate_epoch: int = 0

@@ -92,6 +92,7 @@ class EngineCore:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._next_tick = 0.0
+        self._prompt: dict[str, Session] = {}  # watched sessions a command changed: framed after the drain
         # Long jobs (learning-rate range tests) advance a slice at a time between training slices.
         self._jobs: list[tuple[LearningRateFinder, Callable[[dict[str, Any]], None], Future[dict[str, Any]]]] = []
 
@@ -142,6 +143,8 @@ class EngineCore:
         session = self._get(session_id)
         session.last_activity = time.monotonic()
         session.changes += 1
+        if session.watchers:
+            self._prompt[session_id] = session
         return session
 
     def _place(self, session: Session, row: RowData | None) -> None:
@@ -224,6 +227,8 @@ class EngineCore:
         while not self._stopping.is_set():
             busy = bool(self._jobs) or any(g.running for g in self._groups.values())
             self._drain(block=not busy)
+            if self._prompt:
+                self._frame_changed_sessions()
             for group in [g for g in self._groups.values() if g.running]:
                 self._train_slice(group)
             if self._jobs:
@@ -358,6 +363,18 @@ class EngineCore:
             watched = [s for s in group.sessions if s.watchers and (s.dirty or s.wants_training)]
             if watched:
                 self._publisher.submit(self._frame_job(group, watched))
+
+    def _frame_changed_sessions(self) -> None:
+        """Frames right away for watched sessions that commands just changed, ahead of the group
+        frames of the stream ticks: a pause or a new learning rate shows in milliseconds, not after
+        the next tick and a whole group's grids."""
+        by_group: dict[int, tuple[Group, list[Session]]] = {}
+        for s in self._prompt.values():
+            if s.group is not None and s.watchers and self._sessions.get(s.id) is s:
+                by_group.setdefault(id(s.group), (s.group, []))[1].append(s)
+        self._prompt.clear()
+        for group, sessions in by_group.values():
+            self._publisher.submit(self._frame_job(group, sessions), urgent=True)
 
     def _frame_job(self, group: Group, watched: list[Session]) -> FrameJob:
         """Copies of what the publisher thread needs, so training can go on while it draws."""
