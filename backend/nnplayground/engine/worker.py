@@ -27,6 +27,7 @@ from .views import DecisionGrid
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+FRAME_CHUNK = 25  # watched sessions per frame job
 SLICE_SECONDS = 0.004  # training time given to one group before the worker looks at commands again
 
 
@@ -361,8 +362,9 @@ class EngineCore:
                 self._stop(s, "idle: nobody watched or drove this session")
         for group in list(self._groups.values()):
             watched = [s for s in group.sessions if s.watchers and (s.dirty or s.wants_training)]
-            if watched:
-                self._publisher.submit(self._frame_job(group, watched))
+            # Chunks: a command's urgent frame waits for at most one chunk's grids, not a class's.
+            for i in range(0, len(watched), FRAME_CHUNK):
+                self._publisher.submit(self._frame_job(group, watched[i : i + FRAME_CHUNK], chunk=i // FRAME_CHUNK))
 
     def _frame_changed_sessions(self) -> None:
         """Frames right away for watched sessions that commands just changed, ahead of the group
@@ -376,11 +378,11 @@ class EngineCore:
         for group, sessions in by_group.values():
             self._publisher.submit(self._frame_job(group, sessions), urgent=True)
 
-    def _frame_job(self, group: Group, watched: list[Session]) -> FrameJob:
+    def _frame_job(self, group: Group, watched: list[Session], chunk: int = 0) -> FrameJob:
         """Copies of what the publisher thread needs, so training can go on while it draws."""
         rows = np.array([s.row for s in watched], dtype=np.int64)
         sel = torch.from_numpy(rows).to(self.device)
-        job = FrameJob(group.key, group.net, {n: group.tensors[n].index_select(0, sel) for n in group.shapes})
+        job = FrameJob((group.key, chunk), group.net, {n: group.tensors[n].index_select(0, sel) for n in group.shapes})
         classification = watched[0].classification
         if classification:
             for part in PARTS:
