@@ -191,6 +191,37 @@ class BatchedNetwork:
         raise AssertionError("the output layer returns")
 
     @torch.no_grad()
+    def forward_wide(self, p: dict[str, torch.Tensor], x_t: torch.Tensor) -> torch.Tensor:
+        """Eval-mode logits with points last: x_t (sessions, features, points) -> (sessions, n_out, points).
+
+        For many points (decision grids) the batched products are then long and thin the way BLAS
+        is fast at (bench: 1.1 ms against 4.6 ms for one layer of a 100-session 100×100 grid).
+        """
+        h = x_t
+        for lp, act in zip(self.layers, self.acts, strict=True):
+            i = lp.index
+            h = torch.baddbmm(p[f"b{i}"].transpose(1, 2), p[f"W{i}"].transpose(1, 2), h)  # (sessions, out, points)
+            if act is None:
+                return h
+            if lp.batch_norm == "before":
+                h = self._batch_norm_wide(h, i, p)
+            if lp.activation == "prelu":
+                h = torch.where(h > 0, h, p[f"a{i}"] * h)
+            elif lp.activation == "maxout":
+                h = torch.maximum(h[:, 0::2], h[:, 1::2])  # (sessions, units, points)
+            else:
+                h = act.forward(h)
+            if lp.batch_norm == "after":
+                h = self._batch_norm_wide(h, i, p)
+        raise AssertionError("the output layer returns")
+
+    @staticmethod
+    def _batch_norm_wide(h: torch.Tensor, i: int, p: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Eval-mode batch norm on (sessions, width, points), from the running statistics."""
+        col = {n: p[f"{n}{i}"].transpose(1, 2) for n in ("rm", "rv", "g", "e")}  # (sessions, width, 1)
+        return (h - col["rm"]) / torch.sqrt(col["rv"] + BN_EPS) * col["g"] + col["e"]
+
+    @torch.no_grad()
     def backward(
         self, p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, scale: torch.Tensor | float
     ) -> dict[str, torch.Tensor]:

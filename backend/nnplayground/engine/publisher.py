@@ -124,9 +124,10 @@ class FramePublisher:
     @torch.no_grad()
     def build(self, job: FrameJob) -> list[bytes]:
         res = self.resolution
-        x = self._plane_inputs(job, res)  # (rows, points, features)
-        out = job.net.loss.output(job.net.forward(job.params, job.params, x))  # (rows, points, out)
-        out = torch.nan_to_num(out, nan=0.0, posinf=1e6, neginf=-1e6).transpose(1, 2)
+        x_t = self._plane_inputs(job, res).transpose(1, 2)  # (rows, features, points)
+        z = job.net.forward_wide(job.params, x_t)  # (rows, out, points)
+        out = torch.softmax(z, dim=1) if job.net.key.loss == "cce" else job.net.loss.output(z)  # elementwise else
+        out = torch.nan_to_num(out, nan=0.0, posinf=1e6, neginf=-1e6)
         values = out.reshape(len(job.sessions), -1, res, res).cpu().numpy()  # (rows, channels, res, res)
         maps = self._neuron_maps(job) if any(m.neurons for m in job.sessions) else None
         weights = [job.params[n].reshape(len(job.sessions), -1) for n in job.net.param_names if n[0] in "Wb"]
@@ -141,7 +142,7 @@ class FramePublisher:
         if any(m.classes for m in job.sessions):
             for part, _ in PARTS:
                 if f"x_{part}" in job.data:
-                    z = job.net.forward(job.params, job.params, job.data[f"x_{part}"])
+                    z = job.net.forward_wide(job.params, job.data[f"x_{part}"].transpose(1, 2)).transpose(1, 2)
                     predicted[part] = predicted_class(job.net.key.loss, z).cpu().numpy()  # (rows, points)
         frames = []
         for i, meta in enumerate(job.sessions):
