@@ -1,19 +1,22 @@
 // Boot and wiring: read the URL, create a session, stream it, and route changes both ways.
 // All page state belongs to one App object (exposed read-only to tests as window.nnpg).
 
-import { api, ApiError } from './api.js';
-import { Charts, classColor } from './charts.js';
+import { api } from './api.js';
+import { sessionLifecycle } from './appsession.js';
+import { hashLanguage, settingsWiring } from './appsettings.js';
+import { streamHandling } from './appstream.js';
+import { Charts } from './charts.js';
+import { classColor } from './colours.js';
 import { CompareView } from './compare.js';
 import { Controls } from './controls.js';
 import { CsvUpload, PlaneSelector, PointEditor } from './datatools.js';
 import { DiagnosticsView } from './diagnostics.js';
-import { LANGUAGES, browserLanguage, language, onLanguageChange, setLanguage, t } from './i18n.js';
+import { browserLanguage, language, onLanguageChange, setLanguage, t } from './i18n.js';
 import { LessonPanel } from './lessons.js';
 import { LrFinder } from './lrfinder.js';
 import { MetricsView } from './metrics.js';
 import { NetworkDiagram } from './network.js';
 import { RoomClient } from './room.js';
-import { SessionSocket } from './socket.js';
 import { State } from './state.js';
 import { Tabs } from './tabs.js';
 import { TfImportDialog } from './tfimport.js';
@@ -211,27 +214,6 @@ class App {
     }
   }
 
-  /** The server changed our session behind our back (a fork): show its config and state again. */
-  async refreshSession() {
-    if (!this.session) return;
-    const fresh = await api.getSession(this.session.id, this.session.token);
-    this.charts.clearHistory();
-    this.adoptConfig(fresh.config);
-    this.showSessionState(fresh.state);
-  }
-
-  /** Data of more than two columns: its columns are the inputs; the plane shows two of them. */
-  showDataShape(msg) {
-    const columns = msg.columns && msg.columns.length > 2 ? msg.columns : null;
-    this.plane.setDataset(msg);
-    this.network.setColumns(columns);
-    this.network.setPlane(columns ? this.plane.plane : null);
-    this.metrics.classNames = msg.class_names || null;
-    this.points.setEnabled(!columns);
-    this.charts.setAxisTitles(columns ? this.plane.titles() : null);
-    document.body.classList.toggle('tabular', Boolean(columns));
-  }
-
   /** An output tab came into view. */
   tabShown(name) {
     this.charts.setHeatmapVisible(name === 'boundary');
@@ -243,117 +225,6 @@ class App {
   defaultDatasetFor(problem) {
     const d = this.catalog.datasets.find((x) => x.problem === problem);
     return d ? d.name : 'circle';
-  }
-
-  /** POST /api/sessions with the page's config; if the server refuses it, start from defaults. */
-  async startSession() {
-    this.status(() => t('app.status.creatingSession'));
-    let created;
-    try {
-      created = await api.createSession(this.state.config());
-    } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 422) {
-        this.status(() => t('app.status.createFailed', { message: err.message }), 'error');
-        this.toast(t('app.status.createFailed', { message: err.message }));
-        return;
-      }
-      this.toast(t('app.toast.urlRefused', { message: err.message }));
-      this.state.setConfig(this.state.defaults);
-      try {
-        created = await api.createSession(this.state.config());
-      } catch (err2) {
-        this.status(() => t('app.status.createFailed', { message: err2.message }), 'error');
-        return;
-      }
-    }
-    this.connectSession(created);
-  }
-
-  /**
-   * Another session takes over (an import, a reopened run): the old one's stream closes and the
-   * session goes (best effort; its runs stay in its history), and the page shows the new one.
-   */
-  adoptSession(created, how = '') {
-    const old = this.session;
-    const oldSocket = this.socket;
-    this.session = null;
-    this.socket = null;
-    oldSocket?.close();
-    // A classroom session is not the page's to delete; leaving it (an import, a reopened run)
-    // leaves its room.
-    if (old && !this.room?.keepsSession()) api.deleteSession(old.id, old.token);
-    if (how) this.room?.leave();
-    this.sessionState = null;
-    this.lastHeader = null;
-    this.charts.clearHistory();
-    this.connectSession(created);
-    if (how) this.toast(t('app.toast.adopted', { how, id: created.id.slice(0, 8), epoch: String(created.state?.epoch ?? 0) }));
-  }
-
-  /** Show a session the server made ({id, token, config, state}) and stream it. */
-  connectSession(created) {
-    this.session = { id: created.id, token: created.token };
-    this.transfer?.sessionChanged();
-    this.metrics?.reset();
-    this.diagnostics?.reset();
-    this.adoptConfig(created.config);
-    this.showSessionState(created.state);
-    this.socket = new SessionSocket(created.id, created.token, {
-      onOpen: () => {
-        this.status(() => t('app.status.connected', { id: created.id.slice(0, 8) }));
-        // Every neuron's map over the plane, for the network diagram.
-        this.socket?.send({ type: 'views', neurons: true });
-      },
-      // A stream of a session the page has left (import, reopen) shows nothing any more.
-      onMessage: (msg) => {
-        if (this.session?.id === created.id) this.message(msg);
-      },
-      onFrame: (frame) => {
-        if (this.session?.id === created.id) this.frame(frame);
-      },
-      onClose: ({ code, reason, willRetry }) => {
-        if (willRetry) this.status(() => t('app.status.reconnecting'), 'warn');
-        else if (code === 4404 && this.session?.id === created.id) this.sessionLost();
-        else if (code !== 1000) this.status(() => t('app.status.disconnected', { code: String(code), reason: reason ? `: ${reason}` : '' }), 'error');
-      },
-    });
-    this.lessons?.sessionReady();
-  }
-
-  /** The server forgot our session (restarted, or deleted it): start a new one, same set-up. */
-  sessionLost() {
-    const now = Date.now();
-    if (this.lastRestart && now - this.lastRestart < 10_000) {
-      this.status(() => t('app.status.sessionEnded'), 'error');
-      return;
-    }
-    this.lastRestart = now;
-    this.toast(t('app.toast.sessionRestarted'));
-    this.socket = null;
-    this.session = null;
-    this.startSession();
-  }
-
-  endSession() {
-    if (!this.session) return;
-    this.socket?.close();
-    // A room's session outlives the page: the student comes back to it.
-    if (this.room?.keepsSession()) return;
-    api.deleteSession(this.session.id, this.session.token);
-    this.session = null;
-  }
-
-  /** The server's config is the truth: show it in the controls and the URL. */
-  adoptConfig(config) {
-    this.serverConfig = config;
-    const before = this.state.get('problem');
-    this.state.setConfig(config);
-    this.controls.render();
-    this.network.render();
-    this.writeHash();
-    if (before !== this.state.get('problem')) this.showProblem();
-    this.showClasses();
-    this.points?.render();
   }
 
   /** K classes: the heatmap's palette and the output neuron's colours. */
@@ -379,221 +250,12 @@ class App {
     document.body.classList.toggle('regression', regression);
   }
 
-  writeHash() {
-    const hash = `#${this.state.toHash()}`;
-    if (location.hash !== hash) history.replaceState(null, '', hash);
-  }
-
-  /** A control changed these settings: tell the server (it answers with `config`). */
-  changed(names) {
-    this.writeHash();
-    if (names.includes('problem')) this.showProblem();
-    // Controls in one place depend on settings made in another (leaky slope, per-layer menus).
-    this.controls.render();
-    if (names.some((n) => ['activation', 'layer_act', 'hidden'].includes(n))) this.network.render();
-    if (!this.socket) return;
-    this.socket.send({ type: 'update', config: this.state.partial(names) });
-    this.status(() => (State.isLive(names) ? t('app.status.updated') : t('app.status.startingOver')));
-  }
-
-  /** Apply a learning rate found by the range test (added to the menu if it lacks it). */
-  applyLearningRate(rate) {
-    this.state.set('lr', rate);
-    this.controls.render();
-    this.changed(['lr']);
-  }
-
-  uiChanged(name) {
-    this.writeHash();
-    if (name === 'show_test') this.charts.setShowTest(this.state.get('show_test'));
-    if (name === 'discretize') this.charts.setDiscretize(this.state.get('discretize'));
-  }
-
-  command(type) {
-    if (!this.socket) {
-      this.toast(t('app.status.noSession'));
-      return;
-    }
-    this.socket.send({ type });
-  }
-
-  /** Someone edited the URL by hand: apply what differs. */
-  hashEdited() {
-    const wanted = new State(this.state.defaults);
-    wanted.readHash(location.hash, (p) => this.defaultDatasetFor(p));
-    this.applyWanted(wanted);
-  }
-
-  /** A TensorFlow Playground link's set-up (State values over the defaults, tfimport.js). */
-  importTf(values, result) {
-    const wanted = new State(this.state.defaults);
-    for (const [name, v] of Object.entries(values)) wanted.set(name, v);
-    this.applyWanted(wanted);
-    this.writeHash();
-    const n = result?.warnings?.length || 0;
-    const warn = n ? t(n > 1 ? 'app.toast.warnings' : 'app.toast.warning', { n, list: result.warnings.join('; ') }) : '';
-    this.toast(t('app.toast.tfImported', { warn }));
-  }
-
-  /** Load a full SessionConfig (a lesson step's) as if the controls had set it. */
-  applyConfig(config) {
-    const wanted = new State(this.state.defaults);
-    Object.assign(wanted.values, this.state.values); // page-only settings stay as they are
-    wanted.setConfig(config);
-    this.applyWanted(wanted);
-  }
-
-  /** Move the page to the set-up `wanted` holds: change what differs, tell the server. */
-  applyWanted(wanted) {
-    // A set-up without a language (a URL without lang=, an imported link) keeps the current one.
-    if (!wanted.get('lang')) wanted.set('lang', language());
-    const names = [];
-    for (const name of Object.keys(wanted.values)) {
-      if (JSON.stringify(wanted.get(name)) !== JSON.stringify(this.state.get(name))) {
-        this.state.set(name, wanted.get(name));
-        names.push(name);
-      }
-    }
-    if (!names.length) return;
-    this.controls.render();
-    this.network.render();
-    const pageOnly = ['show_test', 'discretize', 'lang', 'room', 'lesson', 'step'];
-    const server = names.filter((n) => !pageOnly.includes(n));
-    if (names.includes('lesson') || names.includes('step')) this.lessons?.fromHash(wanted.get('lesson'), wanted.get('step'));
-    if (names.includes('room')) this.room?.hashChanged(wanted.get('room'));
-    if (names.includes('lang')) this.switchLanguage(wanted.get('lang'));
-    if (names.includes('show_test')) this.uiChanged('show_test');
-    if (names.includes('discretize')) this.uiChanged('discretize');
-    if (server.length) this.changed(server);
-  }
-
-  message(msg) {
-    switch (msg.type) {
-      case 'hello':
-        this.streamFps = msg.stream_fps;
-        this.adoptConfig(msg.config);
-        this.showSessionState(msg.state);
-        break;
-      case 'dataset':
-        this.datasetVersion = msg.version;
-        this.dataset = msg;
-        this.charts.setDataset(msg, this.state.get('problem'));
-        this.network.setDataset(msg.train, this.state.get('problem'));
-        this.controls.dataClasses = typeof msg.classes === 'number' ? msg.classes : null;
-        this.controls.render();
-        this.showClasses();
-        this.showDataShape(msg);
-        break;
-      case 'config': {
-        const reinit = msg.state && msg.state.epoch === 0;
-        this.adoptConfig(msg.config);
-        this.showSessionState(msg.state);
-        if (reinit) this.charts.clearHistory();
-        this.status(() => t('app.status.connected', { id: this.session?.id.slice(0, 8) ?? '' }));
-        break;
-      }
-      case 'room':
-        this.room?.message(msg);
-        if ('lesson' in msg) this.lessons?.follow(msg.lesson);
-        break;
-      case 'lr_range_test':
-        this.lrFinder.message(msg);
-        break;
-      case 'error': {
-        // A refused range test (e.g. a server without it) belongs to its panel, not the config.
-        if (this.lrFinder.running && this.isRangeTestError(msg)) {
-          this.lrFinder.fail(msg.message);
-          break;
-        }
-        const loc = Array.isArray(msg.loc) ? msg.loc.join('.') : '';
-        const where = loc && !String(msg.message).includes(loc) ? ` (${loc})` : '';
-        this.toast(`${msg.message}${where}`);
-        this.status(() => t('app.status.error', { message: msg.message }), 'error');
-        // Our optimistic change was refused: go back to what the server has.
-        if (this.serverConfig) this.adoptConfig(this.serverConfig);
-        break;
-      }
-      default:
-        break;
-    }
-  }
-
-  isRangeTestError(msg) {
-    const loc = Array.isArray(msg.loc) ? msg.loc : [];
-    const text = String(msg.message || '');
-    return loc[0] === 'type' || loc.includes('lr_range_test') || /lr_range_test|range test|range_test/i.test(text);
-  }
-
-  frame(frame) {
-    this.framesReceived += 1;
-    this.lastHeader = frame.header;
-    this.showSessionState(frame.header.state);
-    this.pendingFrame = frame;
-    if (!this.drawScheduled) {
-      this.drawScheduled = true;
-      requestAnimationFrame(() => {
-        this.drawScheduled = false;
-        const f = this.pendingFrame;
-        this.pendingFrame = null;
-        if (f) {
-          this.latestFrame = f;
-          this.charts.render(f);
-          this.compare.frame();
-          this.network.valueRange = f.header.grid?.value_range;
-          this.network.extent = f.header.grid?.extent;
-          this.network.setFrame(f.header, f.arrays);
-        }
-      });
-    }
-  }
-
-  showSessionState(st) {
-    if (!st) return;
-    const before = this.sessionState;
-    // A reset (or a new set-up) after training ended a run: it goes to the run history.
-    if (before && before.epoch > 0 && st.epoch === 0) this.transfer?.afterReset();
-    if (st.stop_reason && (!before || before.stop_reason !== st.stop_reason)) {
-      this.toast(t('app.toast.stopped', { reason: stopReasonText(st.stop_reason) }));
-      this.status(() => t('app.status.stopped', { reason: stopReasonText(st.stop_reason) }), 'warn');
-    }
-    this.sessionState = st;
-    this.controls.showState(st);
-    // Why training paused by itself stays in view until it runs again.
-    const banner = $('stop-reason');
-    const reason = !st.running && st.stop_reason ? st.stop_reason : '';
-    if (banner.dataset.reason !== reason || banner.dataset.lang !== language()) {
-      banner.dataset.reason = reason;
-      banner.dataset.lang = language();
-      banner.textContent = reason ? t('app.output.stoppedBanner', { reason: stopReasonText(reason) }) : '';
-      banner.hidden = !reason;
-      banner.classList.toggle('diverged', /diverg/i.test(reason));
-    }
-  }
-
   /** The status line; `text` may be a function, evaluated again when the language changes. */
   status(text, level = 'info') {
     const el = $('status');
     this.statusText = text;
     el.textContent = typeof text === 'function' ? text() : text;
     el.dataset.level = level;
-  }
-
-  /** The header's language menu: the URL keeps the choice (`lang=`). */
-  bindLanguageMenu() {
-    const menu = $('language');
-    if (!menu) return;
-    menu.value = language();
-    menu.addEventListener('change', () => this.switchLanguage(menu.value));
-  }
-
-  /** Show the page in another language; the session and its training go on untouched. */
-  async switchLanguage(code) {
-    if (!LANGUAGES.includes(code) || code === language()) return;
-    await setLanguage(code);
-    if (this.state) {
-      this.state.set('lang', code);
-      this.writeHash();
-    }
   }
 
   /** After a language change: every view writes its text again. */
@@ -635,34 +297,8 @@ class App {
   }
 }
 
-/** The `lang=` of a URL hash, if it names one of ours. */
-function hashLanguage(hash) {
-  const match = /(?:^#?|&)lang=([a-z]{2})/i.exec(hash || '');
-  const code = match ? match[1].toLowerCase() : '';
-  return LANGUAGES.includes(code) ? code : '';
-}
-
-// The server's stop reasons (engine/session.py), in the page's language.
-const STOP_REASONS = [
-  [/^max epochs reached \((\d+)\)/, 'maxEpochs', ['n']],
-  [/^target loss reached: test loss (\S+) ≤ (\S+)/, 'targetLoss', ['loss', 'target']],
-  [/^target accuracy reached: test accuracy (\S+)/, 'targetAccuracy', ['accuracy']],
-  [/^plateau: the training loss has not improved for (\d+) epochs/, 'plateau', ['n']],
-  [/^early stopping: the validation loss has not improved for (\d+) epochs; restored the weights of epoch (\d+)/, 'earlyStopping', ['n', 'epoch']],
-  [/^diverged: the loss became NaN/, 'divergedNan', []],
-  [/^diverged: the loss exploded/, 'divergedExploded', []],
-];
-
-function stopReasonText(reason) {
-  for (const [pattern, key, names] of STOP_REASONS) {
-    const m = pattern.exec(reason);
-    if (m) {
-      const vars = Object.fromEntries(names.map((n, i) => [n, m[i + 1].replace('.', t('app.decimalMark'))]));
-      return t(`app.stopReason.${key}`, vars);
-    }
-  }
-  return reason;
-}
+// App's session lifecycle, stream handling and settings wiring live in their own modules.
+Object.assign(App.prototype, sessionLifecycle, streamHandling, settingsWiring);
 
 const app = new App();
 const copy = (v) => (v == null ? v : JSON.parse(JSON.stringify(v)));

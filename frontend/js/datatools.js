@@ -4,7 +4,7 @@
 // - CsvUpload: pick a CSV file, choose its label column, upload it to the session;
 // - PlaneSelector: for data of more than two columns, which two columns (or PCA) the plane shows.
 
-import { classColor } from './charts.js';
+import { classColor } from './colours.js';
 import { formatFixed, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);

@@ -2,7 +2,7 @@
 // ({"type": "lr_range_test", ...}), show its progress and the loss-vs-rate curve on a log axis,
 // mark the suggested rate and offer to apply it (docs/protocol.md, "Learning-rate range test").
 
-import { formatNumber } from './controls.js';
+import { formatNumber } from './menus.js';
 import { t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);

@@ -2,7 +2,7 @@
 // inside"), polled about twice a second while one of the two tabs is on screen and only when
 // something changed (a new frame), drawn with plotly.
 
-import { classColor } from './charts.js';
+import { classColor } from './colours.js';
 import { formatFixed, formatPercent, plotSeparators, t } from './i18n.js';
 import { pollView } from './poll.js';
 

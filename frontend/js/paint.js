@@ -2,7 +2,7 @@
 // popup and the Compare tab's boundaries. Cheap enough to run at the frame rate: quantised
 // values go through a 256-entry colour table, one putImageData per map.
 
-import { BLUE, ORANGE, PALETTE } from './charts.js';
+import { BLUE, ORANGE, PALETTE } from './colours.js';
 
 function rgbOf(hex) {
   const n = Number.parseInt(hex.slice(1), 16);

@@ -2,7 +2,7 @@
 // boundary, epoch, test loss, accuracy) and the leaderboard, both redrawn from each roster frame
 // of /ws/rooms/{code} (docs/protocol.md, Rooms). Cards are kept per session and updated in place.
 
-import { PALETTE } from './charts.js';
+import { PALETTE } from './colours.js';
 import { formatNumber, t } from './i18n.js';
 import { DIVERGING_LUT } from './paint.js';
 
