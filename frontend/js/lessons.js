@@ -155,14 +155,16 @@ export class LessonPanel {
     this.save();
   }
 
-  /** Put the current step's set-up into the session; a `play` step starts a fresh run. */
+  /**
+   * Put the current step's set-up into the session; a `play` step with a config of its own starts a
+   * fresh run, one without (no `changes`) plays on, so weights the student set by hand carry over.
+   */
   loadStep() {
     const step = this.lesson.steps[this.step - 1];
     this.hooks.applyConfig(step.config);
-    if (step.play) {
-      this.hooks.command('reset');
-      this.hooks.command('play');
-    }
+    if (!step.play) return;
+    if (Object.keys(step.changes || {}).length) this.hooks.command('reset');
+    this.hooks.command('play');
   }
 
   /** The URL and the server learn where the student is. */

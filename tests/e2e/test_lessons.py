@@ -207,3 +207,46 @@ def test_a_link_to_an_unknown_lesson_says_so_and_keeps_the_playground(page: Page
     expect(page.get_by_test_id("lesson-panel")).to_be_hidden()
     page.wait_for_function("!location.hash.includes('lesson=')")
     assert page.evaluate("nnpg.lesson()") is None
+
+
+def rest(method: str, url: str, token: str, body: dict[str, Any] | None = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Authorization": f"Bearer {token}", **({"Content-Type": "application/json"} if data else {})}
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    with urllib.request.urlopen(request, timeout=30) as r:
+        return json.load(r) if r.status != 204 else None
+
+
+def test_a_play_step_without_a_config_trains_on_from_the_students_weights(page: Page, e2e_server: str) -> None:
+    # The perceptron lesson: step 1 lets the student set the weights by hand; step 2 (play, no
+    # config of its own) must train from them, not from a reset.
+    with urllib.request.urlopen(f"{e2e_server}/api/lessons/perceptron-line", timeout=10) as r:
+        steps = json.load(r)["steps"]
+    assert steps[1]["play"] and steps[1]["changes"] == {}
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/api/sessions")) as created:
+        open_playground(page, e2e_server, "#lesson=perceptron-line&step=1")
+    token = created.value.json()["token"]
+    config_matches(page, steps[0]["config"])
+    session = page.evaluate("nnpg.sessionId()")
+    base = f"{e2e_server}/api/sessions/{session}"
+
+    # The course's g(1 + 3x₁ − 2x₂), then two epochs (exact, with the Step button) from it.
+    for source, value in ((0, 3.0), (1, -2.0), (None, 1.0)):
+        rest("PUT", f"{base}/weights", token, {"layer": 0, "from": source, "to": 0, "value": value})
+    page.wait_for_function("nnpg.weight(0, 0, 0) === 3 && nnpg.weight(0, 1, 0) === -2 && nnpg.weight(0, null, 0) === 1")
+    for k in (1, 2):
+        page.get_by_test_id("step").click()
+        page.wait_for_function(f"nnpg.lastFrame().state.epoch === {k}")
+    before = rest("GET", f"{base}/history", token)
+    assert before["epoch"] == [1, 2]
+
+    page.get_by_test_id("lesson-next").click()
+    expect(page.get_by_test_id("lesson-panel")).to_have_attribute("data-step", "2")
+    page.wait_for_function("nnpg.sessionState().running && nnpg.lastFrame().state.epoch >= 4")
+    page.get_by_test_id("play-pause").click()
+    page.wait_for_function("nnpg.lastFrame().state.running === false")
+    after = rest("GET", f"{base}/history", token)
+    # The same run went on: a reset would have started a new history from other weights.
+    assert after["epoch"][:3] == [1, 2, 3]
+    assert after["train_loss"][:2] == before["train_loss"]
+    assert page.evaluate("nnpg.sessionId()") == session
