@@ -148,14 +148,18 @@ class Persistence:
             if session_id in self.registry:
                 await asyncio.to_thread(self.store.save_sessions, [item], self._max_runs)
 
-    async def change(self, session_id: str, command: Callable[[], "Future[SessionState]"]) -> SessionState:
+    async def change(
+        self, session_id: str, command: Callable[[], "Future[SessionState]"], may_reset: bool = True
+    ) -> SessionState:
         """Run an engine command that may re-initialise the session (reset, a config change); if it
         does, the run it ended goes to the history with its exact final state.
 
         The autosave would notice the reset too, but only with its last save, up to an interval old.
+        `may_reset=False` (a live change, engine.keeps_weights) skips the checkpoint taken before:
+        a class changing learning rates once a second made it a fifth of the worker's time.
         """
         before = None
-        if self.engine.state(session_id).epoch > 0:
+        if may_reset and self.engine.state(session_id).epoch > 0:
             before = await asyncio.wrap_future(self.engine.checkpoint(session_id))
         state = await asyncio.wrap_future(command())
         entry = self.registry.get(session_id)

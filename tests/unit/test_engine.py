@@ -346,3 +346,14 @@ def test_a_command_is_framed_at_once_not_at_the_next_tick(tmp_path) -> None:
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     finally:
         slow.stop()
+
+
+def test_keeps_weights_tells_live_changes_from_reinitialising_ones() -> None:
+    """The API skips the pre-change checkpoint exactly when the engine keeps the weights."""
+    from nnplayground.engine import keeps_weights
+
+    base = cfg()
+    assert keeps_weights(base, cfg(training={"learning_rate": 0.1}))
+    assert keeps_weights(base, cfg(training={"batch_size": 20}))  # regroups, keeps weights
+    assert not keeps_weights(base, cfg(network={"hidden_layers": [3]}))
+    assert not keeps_weights(base, cfg(data={"dataset": "xor"}))

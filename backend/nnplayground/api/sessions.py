@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel
 
-from ..engine import Engine
+from ..engine import Engine, keeps_weights
 from ..rooms import ControlLocked, check_locked
 from ..schemas import (
     GridOut,
@@ -110,7 +110,9 @@ async def update_session(
     except ControlLocked as e:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(e)) from None
     # A change that re-initialises the session ends its run: that run goes to the history.
-    state = await persistence.change(session.id, lambda: engine.configure(session.id, config))
+    state = await persistence.change(
+        session.id, lambda: engine.configure(session.id, config), may_reset=not keeps_weights(current, config)
+    )
     return _out(engine, session.id, state)
 
 

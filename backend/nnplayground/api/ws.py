@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, WebSocket
 from pydantic import Field, TypeAdapter, ValidationError
 
 from ..config import Settings
-from ..engine import Engine, UnknownSession
+from ..engine import Engine, UnknownSession, keeps_weights
 from ..persistence import Persistence
 from ..rooms import ControlLocked, RoomService, check_locked, check_own_data
 from ..schemas import (
@@ -153,7 +153,9 @@ async def _run_command(
                 check_locked(rooms, session_id, current, config)
             except ControlLocked as e:
                 raise CommandError(str(e), [], 403) from None
-            await persistence.change(session_id, lambda: engine.configure(session_id, config))
+            await persistence.change(
+                session_id, lambda: engine.configure(session_id, config), may_reset=not keeps_weights(current, config)
+            )
             return
     # The engine tells every watcher (this one included) about changes with config/dataset
     # events and a fresh frame; this only waits so that commands run in the order they came.

@@ -2,5 +2,6 @@
 
 from .engine import Engine, UnknownSession, Watcher
 from .errors import Refused
+from .session import keeps_weights
 
-__all__ = ["Engine", "Refused", "UnknownSession", "Watcher"]
+__all__ = ["Engine", "Refused", "UnknownSession", "Watcher", "keeps_weights"]

@@ -54,6 +54,12 @@ def hyper_values(config: SessionConfig) -> dict[str, float]:
     return values
 
 
+def keeps_weights(old: SessionConfig, new: SessionConfig) -> bool:
+    """Does changing `old` into `new` keep the session's weights and progress (a live rate, a
+    regroup or another plane)? Anything else re-initialises it (Engine.configure)."""
+    return changed_paths(old.model_dump(), new.model_dump()) <= LIVE_FIELDS | REGROUP_FIELDS | VIEW_FIELDS
+
+
 def changed_paths(old: dict[str, Any], new: dict[str, Any], prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
     """Dotted paths whose values differ between two config dicts."""
     paths: set[tuple[str, ...]] = set()
