@@ -66,8 +66,11 @@ def test_parked_epoch_ends_record_what_exact_ones_record(engine: Engine) -> None
     engine.create_session("parked", config).result()
     engine.play("parked").result()
     engine.train("exact", 40).result(timeout=60)
-    while engine.state("parked").epoch < 45:
+    for _ in range(6000):  # up to a minute; the session plays on its own
+        if engine.state("parked").epoch >= 45:
+            break
         threading.Event().wait(0.01)
+    assert engine.state("parked").epoch >= 45, "the playing session did not train"
     engine.pause("parked").result()
     exact, parked = engine.history("exact").result(), engine.history("parked").result()
     assert parked["epoch"][:40] == exact["epoch"] == list(range(1, 41))
