@@ -175,7 +175,8 @@ export class LessonPanel {
     if (session) lessonApi.save(session.id, session.token, this.lesson.id, this.step).catch(() => {});
   }
 
-  close() {
+  /** `keepProgress`: the server keeps the session's place (the teacher, not the student, ended it). */
+  close({ keepProgress = false } = {}) {
     if (!this.lesson) return;
     this.opening += 1;
     this.lesson = null;
@@ -184,7 +185,7 @@ export class LessonPanel {
     document.body.classList.remove('lesson-open');
     this.hooks.setPosition('', 0);
     const session = this.hooks.session();
-    if (session) lessonApi.clear(session.id, session.token).catch(() => {});
+    if (session && !keepProgress) lessonApi.clear(session.id, session.token).catch(() => {});
   }
 
   /** The last step's Next: the lesson is done; the menu offers the next one. */
@@ -206,8 +207,18 @@ export class LessonPanel {
     // Room messages repeat the room's lesson (with locks, status): act only when it moves.
     const key = position && position.lesson_id ? `${position.lesson_id}:${position.step}` : '';
     if (key === this.followed) return;
+    const was = this.followed;
     this.followed = key;
-    if (!key) return;
+    if (!key) {
+      // The teacher ended the room's lesson: close its panel (not one the student opened since),
+      // keeping the student's progress record.
+      const [id] = was.split(':');
+      if (was && this.lesson?.id === id) {
+        this.close({ keepProgress: true });
+        this.hooks.toast(t('lesson.stoppedByTeacher'));
+      }
+      return;
+    }
     if (this.lesson && this.lesson.id === position.lesson_id && this.step === position.step) return;
     this.open(position.lesson_id, position.step, { apply: false });
     this.hooks.toast(t('lesson.fromTeacher'));

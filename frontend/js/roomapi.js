@@ -42,6 +42,8 @@ export const roomApi = {
   /** Every student's session to a lesson step, their panels open at it -> RoomOut */
   startLesson: (code, token, lessonId, step) =>
     request('POST', `${room(code)}/lesson`, { body: { lesson_id: lessonId, step }, token }),
+  /** The room's lesson ends (students' sessions stay as they are) -> RoomOut */
+  stopLesson: (code, token) => request('DELETE', `${room(code)}/lesson`, { token }),
   /** The student's session becomes a copy of the teacher's -> SessionState */
   fork: (code, token) => request('POST', `${room(code)}/fork`, { token }),
   /** -> {blob, filename} */

@@ -1,6 +1,7 @@
 // The dashboard's "Start a lesson for everyone" control: a lessons menu (GET /api/lessons) in the
 // page's language, a step, Start (POST /api/rooms/{code}/lesson), and the room's current lesson
-// and step with Previous / Next step, which post the neighbouring step.
+// and step with Previous / Next step, which post the neighbouring step, and Stop the lesson
+// (DELETE /api/rooms/{code}/lesson).
 
 import { language, t } from './i18n.js';
 import { lessonApi } from './lessons.js';
@@ -26,7 +27,7 @@ export class RoomLessonControl {
     this.hooks = hooks;
     this.lessons = []; // [{id, title: {en, es}, steps: n, ...}] in course order
     this.followed = ''; // "id:step" of the room lesson the selectors last moved to
-    this.busy = false; // a start is on its way: no second one meanwhile
+    this.busy = false; // a start or stop is on its way: no second one meanwhile
     this.el = {
       box: $('room-lesson'),
       choice: $('room-lesson-choice'),
@@ -35,11 +36,13 @@ export class RoomLessonControl {
       current: $('room-lesson-current'),
       prev: $('room-lesson-prev'),
       next: $('room-lesson-next'),
+      stop: $('room-lesson-stop'),
     };
     this.el.choice.addEventListener('change', () => this.renderSteps());
     this.el.start.addEventListener('click', () => this.start(this.el.choice.value, Number(this.el.step.value)));
     this.el.prev.addEventListener('click', () => this.move(-1));
     this.el.next.addEventListener('click', () => this.move(1));
+    this.el.stop.addEventListener('click', () => this.stop());
   }
 
   async load() {
@@ -100,15 +103,33 @@ export class RoomLessonControl {
     this.el.current.dataset.step = current ? String(current.step) : '';
     const off = room?.status === 'closed' || this.busy;
     this.el.start.disabled = off || !this.lessons.length;
-    this.el.prev.hidden = this.el.next.hidden = !current;
+    this.el.prev.hidden = this.el.next.hidden = this.el.stop.hidden = !current;
     this.el.prev.disabled = off || !current || current.step <= 1;
     this.el.next.disabled = off || !current || !n || current.step >= n;
+    this.el.stop.disabled = off || !current;
   }
 
   /** Previous / Next step of the room's lesson. */
   move(delta) {
     const current = this.hooks.room()?.lesson;
     if (current) this.start(current.lesson_id, current.step + delta);
+  }
+
+  /** Stop the lesson: the room has none; students' panels close, their sessions stay. */
+  async stop() {
+    if (this.busy || !this.hooks.room()?.lesson) return;
+    const { code, token } = this.hooks.auth();
+    this.busy = true;
+    this.render();
+    try {
+      this.hooks.started(await roomApi.stopLesson(code, token));
+      this.hooks.toast(t('room.lesson.stopped'));
+    } catch (err) {
+      this.hooks.toast(t('room.actions.failed', { message: err.message }));
+    } finally {
+      this.busy = false;
+      this.render();
+    }
   }
 
   async start(lessonId, step) {

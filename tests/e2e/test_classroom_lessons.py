@@ -1,7 +1,8 @@
 """A lesson for the whole class, from the teacher's dashboard: the teacher (one browser context)
 picks a lesson and a step and starts it for everyone; two students (contexts of their own) see
-their lesson panels open at that step with its set-up loaded, and follow when the teacher clicks
-Next step. Expectations come from the server's own lesson (GET /api/lessons/{id}).
+their lesson panels open at that step with its set-up loaded, follow when the teacher clicks
+Next step, and close when the teacher clicks Stop the lesson. Expectations come from the server's
+own lesson (GET /api/lessons/{id}).
 
 Every wait is Playwright's (wait_for_function / expect): no fixed sleeps, no timed assertions.
 """
@@ -108,6 +109,30 @@ def test_the_teacher_starts_a_lesson_and_steps_it_for_everyone(
     # Previous step takes everyone back.
     teacher.get_by_test_id("room-lesson-prev").click()
     expect(current).to_have_attribute("data-step", "1")
+    for pg in students:
+        at_step(pg, data, 1)
+
+    # Stop the lesson: the room has none; students' panels close, their sessions keep step 1's set-up.
+    stop = teacher.get_by_test_id("room-lesson-stop")
+    expect(stop).to_be_enabled()
+    stop.click()
+    expect(current).to_have_text("No lesson is running for the room.")
+    expect(current).to_have_attribute("data-step", "")
+    assert teacher.evaluate("nnpgTeacher.room().lesson") is None
+    expect(stop).to_be_hidden()
+    expect(teacher.get_by_test_id("room-lesson-next")).to_be_hidden()
+    expect(teacher.get_by_test_id("room-lesson-start")).to_be_enabled()
+    for pg in students:
+        expect(pg.get_by_test_id("lesson-panel")).to_be_hidden()
+        pg.wait_for_function("nnpg.lesson() === null")
+        expect(pg.get_by_test_id("room-bar")).to_be_visible()  # still in the room
+        assert pg.evaluate("nnpg.serverConfig().network.hidden_layers") == first["network"]["hidden_layers"]
+        assert "lesson=" not in pg.evaluate("location.hash")
+
+    # Starting again afterwards opens the panels again.
+    teacher.get_by_test_id("room-lesson-start").click()
+    expect(current).to_have_attribute("data-step", "1")
+    expect(stop).to_be_enabled()
     for pg in students:
         at_step(pg, data, 1)
 

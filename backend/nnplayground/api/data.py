@@ -10,8 +10,10 @@ from ..data.tabular import CsvError, parse_csv
 from ..rooms import ControlLocked, check_own_data
 from ..schemas import SessionOut
 from .deps import EngineDep, SessionDep, SettingsDep
+from .responses import BODY, LOCKED, SESSION, UPLOAD
 
-router = APIRouter(prefix="/api/sessions", tags=["data"])
+# Every route here is a session's, and refused under a room's data lock.
+router = APIRouter(prefix="/api/sessions", tags=["data"], responses={**SESSION, **LOCKED})
 
 
 class PointIn(BaseModel):
@@ -41,7 +43,7 @@ def _refuse_if_locked(request: Request, session_id: str, engine: EngineDep, prob
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(e)) from None
 
 
-@router.post("/{session_id}/points", response_model=SessionOut)
+@router.post("/{session_id}/points", response_model=SessionOut, responses=BODY)
 async def add_point(request: Request, session: SessionDep, engine: EngineDep, point: PointIn) -> SessionOut:
     """Add a point (2-D data); the session's data becomes its own and the network keeps its weights."""
     _refuse_if_locked(request, session.id, engine)
@@ -57,7 +59,7 @@ async def remove_point(
     return await _answer(session.id, engine, engine.remove_point(session.id, x, y))
 
 
-@router.post("/{session_id}/data", response_model=SessionOut)
+@router.post("/{session_id}/data", response_model=SessionOut, responses=UPLOAD)
 async def upload(
     request: Request,
     session: SessionDep,

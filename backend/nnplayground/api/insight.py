@@ -9,12 +9,13 @@ from pydantic import BaseModel, Field
 from ..schemas import SessionConfig, WeightEdit
 from ..tfplayground import to_config
 from .deps import EngineDep, SessionDep, SettingsDep
+from .responses import BODY, SESSION
 
 
 class TFLink(BaseModel):
     url: str = Field(max_length=4000, description="a playground.tensorflow.org link, or just its #… part")
 
-router = APIRouter(prefix="/api/sessions", tags=["insight"])
+router = APIRouter(prefix="/api/sessions", tags=["insight"], responses=SESSION)
 links = APIRouter(tags=["insight"])  # not about one session
 
 
@@ -33,7 +34,7 @@ async def network(
     return await asyncio.wrap_future(engine.network(session.id, resolution))
 
 
-@links.post("/api/tfplayground")
+@links.post("/api/tfplayground", responses=BODY)
 async def from_tf_playground(body: TFLink, settings: SettingsDep) -> dict[str, Any]:
     """A TensorFlow Playground link as this server's config (POST it to /api/sessions to use it)."""
     try:
@@ -46,7 +47,7 @@ async def from_tf_playground(body: TFLink, settings: SettingsDep) -> dict[str, A
     return {"config": config, "warnings": warnings}
 
 
-@router.put("/{session_id}/weights", status_code=status.HTTP_204_NO_CONTENT)
+@router.put("/{session_id}/weights", status_code=status.HTTP_204_NO_CONTENT, responses=BODY)
 async def set_weight(session: SessionDep, engine: EngineDep, edit: WeightEdit) -> None:
     """Set one weight (or, with `from` null, a bias), live."""
     try:

@@ -17,6 +17,7 @@ from ..rooms.schemas import Lesson as RoomLesson
 from ..rooms.schemas import RoomOut
 from .configs import ConfigError, check_config
 from .deps import PersistenceDep, RegistryDep, SessionDep, SettingsDep
+from .responses import BODY, ROOM_CLOSED, SESSION, TEACHER, error
 from .rooms import RoomsDep, TeacherDep, http_error
 
 
@@ -59,20 +60,23 @@ async def list_lessons(library: LessonsDep) -> list[LessonSummary]:
     return library.summaries()
 
 
-@router.get("/api/lessons/{lesson_id}", response_model=LessonOut)
+@router.get("/api/lessons/{lesson_id}", response_model=LessonOut, responses={404: error("unknown lesson")})
 async def get_lesson(lesson_id: str, library: LessonsDep) -> LessonOut:
     """A lesson with each step's full config (earlier steps' changes merged in)."""
     return lesson_or_404(library, lesson_id)
 
 
-@router.get("/api/sessions/{session_id}/lesson", response_model=LessonPosition | None)
+@router.get("/api/sessions/{session_id}/lesson", response_model=LessonPosition | None, responses=SESSION)
 async def get_progress(session: SessionDep, persistence: PersistenceDep) -> LessonPosition | None:
     """Where this session stands in a lesson; null when it follows none."""
     found = await asyncio.to_thread(persistence.store.lesson_progress, session.id)
     return LessonPosition(lesson_id=found[0], step=found[1]) if found else None
 
 
-@router.put("/api/sessions/{session_id}/lesson", response_model=LessonPosition)
+@router.put(
+    "/api/sessions/{session_id}/lesson", response_model=LessonPosition,
+    responses={**SESSION, **BODY, 404: error("unknown session or lesson")},
+)
 async def put_progress(
     session: SessionDep,
     persistence: PersistenceDep,
@@ -92,14 +96,20 @@ async def put_progress(
     return position
 
 
-@router.delete("/api/sessions/{session_id}/lesson", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.delete(
+    "/api/sessions/{session_id}/lesson", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+    responses=SESSION,
+)
 async def delete_progress(session: SessionDep, persistence: PersistenceDep) -> Response:
     """The student closed the lesson."""
     await asyncio.to_thread(persistence.store.set_lesson_progress, session.id, None)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/api/rooms/{code}/lesson", response_model=RoomOut, tags=["rooms"])
+@router.post(
+    "/api/rooms/{code}/lesson", response_model=RoomOut, tags=["rooms"],
+    responses={**TEACHER, **ROOM_CLOSED, **BODY, 404: error("no room with that code, or unknown lesson")},
+)
 async def start_room_lesson(
     room: TeacherDep,
     rooms: RoomsDep,
@@ -126,4 +136,17 @@ async def start_room_lesson(
         await asyncio.to_thread(persistence.store.set_lesson_progress, session_id, (lesson.lesson_id, lesson.step))
     room.lesson = RoomLesson(lesson_id=lesson.lesson_id, step=lesson.step)
     await rooms.changed(room)  # stored, and a `room` message with the lesson to every student
+    return room_out(rooms, room)
+
+
+@router.delete("/api/rooms/{code}/lesson", response_model=RoomOut, tags=["rooms"], responses={**TEACHER, **ROOM_CLOSED})
+async def stop_room_lesson(room: TeacherDep, rooms: RoomsDep) -> RoomOut:
+    """The teacher ends the room's lesson: students' panels stop following it; their sessions,
+    configs and lesson progress stay as they are."""
+    try:
+        actions.require_live(room)
+    except RoomError as e:
+        raise http_error(e) from None
+    room.lesson = None
+    await rooms.changed(room)  # stored, and a `room` message with `lesson: null` to every student
     return room_out(rooms, room)

@@ -28,6 +28,7 @@ from ..rooms.schemas import (
 from ..schemas import SessionConfig, SessionState
 from .configs import ConfigError, check_config
 from .deps import SettingsDep, TokenDep
+from .responses import BODY, ROOM_CLOSED, ROOM_CODE, ROOM_JOIN, STUDENT, TEACHER, error
 
 router = APIRouter(prefix="/api/rooms", tags=["rooms"])
 
@@ -78,7 +79,10 @@ def _checked(config: SessionConfig | None, settings: SettingsDep) -> SessionConf
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, e.prefixed("body", "config")) from None
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=RoomCreated)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=RoomCreated,
+    responses={**BODY, 429: error("max_rooms reached, or a session limit")},
+)
 async def create_room(request: Request, rooms: RoomsDep, settings: SettingsDep, body: RoomCreate) -> RoomCreated:
     """Open a room and the teacher's own session; the teacher token is shown once."""
     config = _checked(body.config, settings)
@@ -89,7 +93,7 @@ async def create_room(request: Request, rooms: RoomsDep, settings: SettingsDep, 
     return RoomCreated(code=room.code, teacher_token=token, room=room_out(rooms, room))
 
 
-@router.get("/{code}", response_model=RoomPublic)
+@router.get("/{code}", response_model=RoomPublic, responses=ROOM_CODE)
 async def public_room(code: str, request: Request, rooms: RoomsDep) -> RoomPublic:
     """What a join page shows before joining (no token)."""
     try:
@@ -100,7 +104,9 @@ async def public_room(code: str, request: Request, rooms: RoomsDep) -> RoomPubli
     return room.public()
 
 
-@router.post("/{code}/join", status_code=status.HTTP_201_CREATED, response_model=Joined)
+@router.post(
+    "/{code}/join", status_code=status.HTTP_201_CREATED, response_model=Joined, responses={**ROOM_JOIN, **BODY}
+)
 async def join(code: str, request: Request, rooms: RoomsDep, body: JoinRequest) -> Joined:
     """A student's own session, from the room's config; no account, only a nickname."""
     try:
@@ -114,7 +120,7 @@ async def join(code: str, request: Request, rooms: RoomsDep, body: JoinRequest) 
     )
 
 
-@router.get("/{code}/me", response_model=RoomMe)
+@router.get("/{code}/me", response_model=RoomMe, responses=STUDENT)
 async def me(seat: StudentDep) -> RoomMe:
     room, student = seat
     return RoomMe(
@@ -123,7 +129,10 @@ async def me(seat: StudentDep) -> RoomMe:
     )
 
 
-@router.post("/{code}/fork", response_model=SessionState)
+@router.post(
+    "/{code}/fork", response_model=SessionState,
+    responses={**STUDENT, **ROOM_CLOSED, 404: error("no room with that code, or the teacher's session is gone")},
+)
 async def fork(seat: StudentDep, rooms: RoomsDep) -> SessionState:
     """Copy the teacher session (config, data, weights) into the student's own session, paused."""
     room, student = seat
@@ -136,7 +145,7 @@ async def fork(seat: StudentDep, rooms: RoomsDep) -> SessionState:
 # ---- teacher -----------------------------------------------------------------------------------
 
 
-@router.get("/{code}/teacher", response_model=RoomOut)
+@router.get("/{code}/teacher", response_model=RoomOut, responses=TEACHER)
 async def teacher_view(room: TeacherDep, rooms: RoomsDep) -> RoomOut:
     return room_out(rooms, room)
 
@@ -149,7 +158,7 @@ async def _act(rooms: RoomService, room: Room, action: Awaitable[object]) -> Roo
     return room_out(rooms, room)
 
 
-@router.post("/{code}/config", response_model=RoomOut)
+@router.post("/{code}/config", response_model=RoomOut, responses={**TEACHER, **ROOM_CLOSED, **BODY})
 async def push_config(
     room: TeacherDep, rooms: RoomsDep, settings: SettingsDep, config: Annotated[SessionConfig, Body()]
 ) -> RoomOut:
@@ -158,39 +167,46 @@ async def push_config(
     return await _act(rooms, room, actions.push_config(rooms, room, checked))
 
 
-@router.post("/{code}/pause", response_model=RoomOut)
+@router.post("/{code}/pause", response_model=RoomOut, responses={**TEACHER, **ROOM_CLOSED})
 async def pause_all(room: TeacherDep, rooms: RoomsDep) -> RoomOut:
     return await _act(rooms, room, actions.set_running(rooms, room, False))
 
 
-@router.post("/{code}/play", response_model=RoomOut)
+@router.post("/{code}/play", response_model=RoomOut, responses={**TEACHER, **ROOM_CLOSED})
 async def play_all(room: TeacherDep, rooms: RoomsDep) -> RoomOut:
     return await _act(rooms, room, actions.set_running(rooms, room, True))
 
 
-@router.put("/{code}/locked", response_model=RoomOut)
+@router.put("/{code}/locked", response_model=RoomOut, responses={**TEACHER, **ROOM_CLOSED, **BODY})
 async def set_locked(room: TeacherDep, rooms: RoomsDep, body: LockedBody) -> RoomOut:
     return await _act(rooms, room, actions.set_locked(rooms, room, body.locked))
 
 
-@router.post("/{code}/expire", response_model=RoomOut)
+@router.post("/{code}/expire", response_model=RoomOut, responses={**TEACHER, **ROOM_CLOSED})
 async def expire(room: TeacherDep, rooms: RoomsDep) -> RoomOut:
     """No new students (joins answer 410); those in the room stay."""
     return await _act(rooms, room, actions.expire(rooms, room))
 
 
-@router.delete("/{code}", response_model=RoomOut)
+@router.delete("/{code}", response_model=RoomOut, responses=TEACHER)
 async def close(room: TeacherDep, rooms: RoomsDep) -> RoomOut:
     """Close the room: students' streams hear it; their sessions stay theirs, outside the room."""
     return await _act(rooms, room, actions.close(rooms, room))
 
 
-@router.put("/{code}/projector", response_model=RoomOut)
+@router.put(
+    "/{code}/projector", response_model=RoomOut,
+    responses={
+        **TEACHER, **ROOM_CLOSED, **BODY,
+        403: error("wrong token, or this room does not allow the projector"),
+        404: error("no room with that code, or no such session in it"),
+    },
+)
 async def projector(room: TeacherDep, rooms: RoomsDep, body: ProjectorBody) -> RoomOut:
     return await _act(rooms, room, actions.set_projector(rooms, room, body.session_id))
 
 
-@router.get("/{code}/results.csv", response_class=Response)
+@router.get("/{code}/results.csv", response_class=Response, responses=TEACHER)
 async def results(room: TeacherDep, rooms: RoomsDep) -> Response:
     """nickname, session_id, epoch, losses, accuracy and the configuration of every student."""
     return Response(

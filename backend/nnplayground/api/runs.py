@@ -14,8 +14,17 @@ from ..persistence import RunNotFound
 from ..schemas import SessionCreated
 from .deps import EngineDep, PersistenceDep, TokenDep, bearer_token
 from .registry import RegistryFull
+from .responses import LIMITS, SESSION, error
 
-router = APIRouter(prefix="/api", tags=["runs"])
+# The token of the session that made the runs; it may be gone, its runs stay.
+router = APIRouter(
+    prefix="/api", tags=["runs"],
+    responses={
+        **SESSION,
+        403: error("wrong token: not that of the session that made the runs"),
+        404: error("unknown session or run (no runs kept for it)"),
+    },
+)
 
 
 class RunOut(BaseModel):
@@ -55,7 +64,9 @@ async def list_runs(
     return {"session_id": session_id, "runs": [r.public() for r in runs]}
 
 
-@router.post("/runs/{run_id}/reopen", status_code=status.HTTP_201_CREATED, response_model=SessionCreated)
+@router.post(
+    "/runs/{run_id}/reopen", status_code=status.HTTP_201_CREATED, response_model=SessionCreated, responses=LIMITS
+)
 async def reopen_run(
     run_id: str, request: Request, engine: EngineDep, persistence: PersistenceDep, credentials: TokenDep
 ) -> SessionCreated:

@@ -27,6 +27,7 @@ from ..schemas import (
 from .configs import ConfigError, check_config, patched_config
 from .deps import EngineDep, PersistenceDep, RegistryDep, SessionDep, SettingsDep
 from .registry import RegistryFull
+from .responses import BODY, LIMITS, LOCKED, SESSION
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
@@ -53,7 +54,7 @@ def _out(engine: Engine, session_id: str, state: SessionState | None = None) -> 
     return SessionOut(id=session_id, config=engine.config(session_id), state=state or engine.state(session_id))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=SessionCreated)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=SessionCreated, responses={**BODY, **LIMITS})
 async def create_session(
     request: Request,
     engine: EngineDep,
@@ -83,12 +84,12 @@ async def create_session(
     return SessionCreated(id=entry.id, token=token, config=engine.config(entry.id), state=state)
 
 
-@router.get("/{session_id}", response_model=SessionOut)
+@router.get("/{session_id}", response_model=SessionOut, responses=SESSION)
 async def get_session(session: SessionDep, engine: EngineDep) -> SessionOut:
     return _out(engine, session.id)
 
 
-@router.patch("/{session_id}", response_model=SessionOut)
+@router.patch("/{session_id}", response_model=SessionOut, responses={**SESSION, **LOCKED, **BODY})
 async def update_session(
     request: Request,
     session: SessionDep,
@@ -116,7 +117,7 @@ async def update_session(
     return _out(engine, session.id, state)
 
 
-@router.post("/{session_id}/train", response_model=SessionOut)
+@router.post("/{session_id}/train", response_model=SessionOut, responses={**SESSION, **BODY})
 async def train(
     session: SessionDep,
     engine: EngineDep,
@@ -133,38 +134,38 @@ async def train(
     return _out(engine, session.id, state)
 
 
-@router.post("/{session_id}/play", response_model=SessionOut)
+@router.post("/{session_id}/play", response_model=SessionOut, responses=SESSION)
 async def play(session: SessionDep, engine: EngineDep) -> SessionOut:
     state = await asyncio.wrap_future(engine.play(session.id))
     return _out(engine, session.id, state)
 
 
-@router.post("/{session_id}/pause", response_model=SessionOut)
+@router.post("/{session_id}/pause", response_model=SessionOut, responses=SESSION)
 async def pause(session: SessionDep, engine: EngineDep) -> SessionOut:
     state = await asyncio.wrap_future(engine.pause(session.id))
     return _out(engine, session.id, state)
 
 
-@router.post("/{session_id}/step", response_model=SessionOut)
+@router.post("/{session_id}/step", response_model=SessionOut, responses=SESSION)
 async def step(session: SessionDep, engine: EngineDep) -> SessionOut:
     """Train one epoch; answers when it is done."""
     state = await asyncio.wrap_future(engine.step(session.id))
     return _out(engine, session.id, state)
 
 
-@router.post("/{session_id}/reset", response_model=SessionOut)
+@router.post("/{session_id}/reset", response_model=SessionOut, responses=SESSION)
 async def reset(session: SessionDep, engine: EngineDep, persistence: PersistenceDep) -> SessionOut:
     """New weights, epoch 0, same data; the run it ends goes to the history."""
     state = await persistence.change(session.id, lambda: engine.reset(session.id))
     return _out(engine, session.id, state)
 
 
-@router.get("/{session_id}/history", response_model=HistoryOut)
+@router.get("/{session_id}/history", response_model=HistoryOut, responses=SESSION)
 async def history(session: SessionDep, engine: EngineDep) -> Any:
     return await asyncio.wrap_future(engine.history(session.id))
 
 
-@router.get("/{session_id}/grid", response_model=GridOut)
+@router.get("/{session_id}/grid", response_model=GridOut, responses=SESSION)
 async def grid(
     session: SessionDep,
     engine: EngineDep,
@@ -180,7 +181,7 @@ async def grid(
     return await asyncio.wrap_future(engine.grid(session.id, res))
 
 
-@router.post("/{session_id}/lr-range-test", response_model=LRRangeTestOut)
+@router.post("/{session_id}/lr-range-test", response_model=LRRangeTestOut, responses={**SESSION, **BODY})
 async def lr_range_test(
     session: SessionDep, engine: EngineDep, body: Annotated[LRRangeTestRequest | None, Body()] = None
 ) -> Any:
@@ -189,17 +190,19 @@ async def lr_range_test(
     return await asyncio.wrap_future(engine.lr_range_test(session.id, req.start, req.end, req.steps, lambda _: None))
 
 
-@router.get("/{session_id}/metrics", response_model=MetricsOut)
+@router.get("/{session_id}/metrics", response_model=MetricsOut, responses=SESSION)
 async def metrics(session: SessionDep, engine: EngineDep) -> Any:
     return await asyncio.wrap_future(engine.metrics(session.id))
 
 
-@router.get("/{session_id}/dataset", response_model=DatasetOut)
+@router.get("/{session_id}/dataset", response_model=DatasetOut, responses=SESSION)
 async def dataset(session: SessionDep, engine: EngineDep) -> Any:
     return await asyncio.wrap_future(engine.dataset(session.id))
 
 
-@router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.delete(
+    "/{session_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=SESSION
+)
 async def delete_session(session: SessionDep, persistence: PersistenceDep) -> Response:
     """Delete the session and its stored data; its websockets close with 4404. What it trained
     stays in its run history (GET /api/sessions/{id}/runs with the same token)."""

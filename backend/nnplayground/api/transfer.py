@@ -14,6 +14,7 @@ from ..export_script import script_name
 from ..schemas import SessionConfig, SessionCreated
 from .deps import EngineDep, PersistenceDep, SessionDep, SettingsDep
 from .registry import RegistryFull
+from .responses import EXPORT, INVALID, LIMITS, SESSION, UPLOAD
 
 router = APIRouter(prefix="/api/sessions", tags=["export"])
 
@@ -32,7 +33,8 @@ def _unprocessable(message: str) -> HTTPException:
     response_class=Response,
     responses={
         200: {"description": "the file, as an attachment", "content": {"application/octet-stream": {}}},
-        501: {"description": "the format needs an optional package that is not installed"},
+        **SESSION,
+        **EXPORT,
     },
 )
 async def export_session(
@@ -70,7 +72,7 @@ def _read(data: bytes, content_type: str | None, max_bytes: int, settings: Any) 
             },
         }
     },
-    responses={413: {"description": "over max_upload_bytes"}, 429: {"description": "a session limit"}},
+    responses={**UPLOAD, **INVALID, **LIMITS},
 )
 async def import_session(
     request: Request, engine: EngineDep, settings: SettingsDep, persistence: PersistenceDep
