@@ -46,6 +46,8 @@ def client_address(conn: HTTPConnection) -> str:
 
 def http_error(e: RoomError) -> HTTPException:
     headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
+    if e.status == 422:  # the API's one 422 shape: a list of items, as FastAPI's own validation
+        return HTTPException(422, [{"loc": ["body"], "msg": e.message, "type": "refused"}])
     return HTTPException(e.status, e.message, headers=headers)
 
 
