@@ -23,7 +23,8 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, { body, token, keepalive, raw, contentType } = {}) {
+/** One JSON call: body as JSON (or raw bytes), token as a Bearer header; null for 204; ApiError with the server's message. */
+export async function request(method, path, { body, token, keepalive, raw, contentType } = {}) {
   const headers = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (raw !== undefined) headers['Content-Type'] = contentType || 'application/octet-stream';
@@ -43,6 +44,36 @@ async function request(method, path, { body, token, keepalive, raw, contentType 
   }
   if (!res.ok) throw new ApiError(res.status, payload && payload.detail);
   return payload;
+}
+
+/** A file answer -> {blob, filename} (the Content-Disposition name, else `fallback`); ApiError on refusal. */
+export async function fetchFile(path, token, fallback) {
+  const res = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
+  if (!res.ok) {
+    let payload = null;
+    try {
+      payload = await res.json();
+    } catch {
+      payload = null;
+    }
+    throw new ApiError(res.status, payload && payload.detail);
+  }
+  const disposition = res.headers.get('Content-Disposition') || '';
+  const match = /filename="?([^";]+)"?/i.exec(disposition);
+  return { blob: await res.blob(), filename: match ? match[1] : fallback };
+}
+
+/** Save a blob under a file name: a temporary <a download>. */
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.hidden = true;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 30_000);
 }
 
 export const api = {
@@ -67,23 +98,8 @@ export const api = {
       { raw: text, contentType: 'text/csv', token },
     ),
   /** A session export as a file: -> {blob, filename}; ApiError with the server's message (501: a missing package). */
-  exportFile: async (id, token, format) => {
-    const res = await fetch(`/api/sessions/${id}/export?format=${encodeURIComponent(format)}`, {
-      headers: { Authorization: `Bearer ${token}` },
-    });
-    if (!res.ok) {
-      let payload = null;
-      try {
-        payload = await res.json();
-      } catch {
-        payload = null;
-      }
-      throw new ApiError(res.status, payload && payload.detail);
-    }
-    const disposition = res.headers.get('Content-Disposition') || '';
-    const match = /filename="?([^";]+)"?/i.exec(disposition);
-    return { blob: await res.blob(), filename: match ? match[1] : `nnplayground.${format}` };
-  },
+  exportFile: (id, token, format) =>
+    fetchFile(`/api/sessions/${id}/export?format=${encodeURIComponent(format)}`, token, `nnplayground.${format}`),
   /** A new session from the bytes of a pt or json export -> {id, token, config, state}. */
   importSession: (bytes, contentType) => request('POST', '/api/sessions/import', { raw: bytes, contentType }),
   /** -> {session_id, runs: [{id, config, metrics, epochs, reason, created, has_weights}]}, newest first. */

@@ -3,26 +3,10 @@
 // the same path the controls use, and where the student stands is kept with the session
 // (PUT /api/sessions/{id}/lesson) and in the URL (`lesson=…&step=…`), so a link opens a step.
 
-import { ApiError } from './api.js';
+import { request } from './api.js';
 import { language, onLanguageChange, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
-
-async function request(method, path, { body, token } = {}) {
-  const headers = {};
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (res.status === 204) return null;
-  let payload = null;
-  try {
-    payload = await res.json();
-  } catch {
-    payload = null;
-  }
-  if (!res.ok) throw new ApiError(res.status, payload && payload.detail);
-  return payload;
-}
 
 const progressPath = (sessionId) => `/api/sessions/${encodeURIComponent(sessionId)}/lesson`;
 

@@ -1,23 +1,7 @@
 // REST calls of classroom rooms (docs/protocol.md, Rooms). Teacher calls carry the teacher
 // token, student calls the student's session token, both as a Bearer header.
 
-import { ApiError } from './api.js';
-
-async function request(method, path, { body, token } = {}) {
-  const headers = {};
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (res.status === 204) return null;
-  let payload = null;
-  try {
-    payload = await res.json();
-  } catch {
-    payload = null;
-  }
-  if (!res.ok) throw new ApiError(res.status, payload && payload.detail);
-  return payload;
-}
+import { fetchFile, request } from './api.js';
 
 const room = (code) => `/api/rooms/${encodeURIComponent(code)}`;
 
@@ -47,34 +31,8 @@ export const roomApi = {
   /** The student's session becomes a copy of the teacher's -> SessionState */
   fork: (code, token) => request('POST', `${room(code)}/fork`, { token }),
   /** -> {blob, filename} */
-  resultsCsv: async (code, token) => {
-    const res = await fetch(`${room(code)}/results.csv`, { headers: { Authorization: `Bearer ${token}` } });
-    if (!res.ok) {
-      let payload = null;
-      try {
-        payload = await res.json();
-      } catch {
-        payload = null;
-      }
-      throw new ApiError(res.status, payload && payload.detail);
-    }
-    const disposition = res.headers.get('Content-Disposition') || '';
-    const match = /filename="?([^";]+)"?/i.exec(disposition);
-    return { blob: await res.blob(), filename: match ? match[1] : `room-${code}.csv` };
-  },
+  resultsCsv: (code, token) => fetchFile(`${room(code)}/results.csv`, token, `room-${code}.csv`),
 };
-
-/** Save a blob as a download. */
-export function download(blob, filename) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 /** Join codes as the server writes them: upper case, no spaces. */
 export function normaliseCode(text) {

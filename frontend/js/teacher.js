@@ -2,9 +2,9 @@
 // thumbnails and a leaderboard (roster.js), room-wide actions, one student's session in detail,
 // and a projector view. The teacher token stays in sessionStorage, so a reload keeps the room.
 
-import { api, ApiError } from './api.js';
+import { api, ApiError, saveBlob } from './api.js';
 import { browserLanguage, language, onLanguageChange, setLanguage, t } from './i18n.js';
-import { download, roomApi } from './roomapi.js';
+import { roomApi } from './roomapi.js';
 import { RoomLessonControl } from './roomlesson.js';
 import { Roster } from './roster.js';
 import { SessionSocket } from './socket.js';
@@ -138,7 +138,7 @@ class TeacherPage {
     $('download-csv').addEventListener('click', () =>
       this.act(async () => {
         const { blob, filename } = await roomApi.resultsCsv(this.auth.code, this.auth.token);
-        download(blob, filename);
+        saveBlob(blob, filename);
       }),
     );
     this.confirming($('expire-code'), () => this.act(() => roomApi.expire(this.auth.code, this.auth.token), 'room.actions.expired'));

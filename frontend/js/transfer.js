@@ -2,7 +2,7 @@
 // Export downloads the session as a file; Import and a past run's Reopen give a new session,
 // which the page adopts (App.adoptSession) as it adopts the one it starts with.
 
-import { api } from './api.js';
+import { api, saveBlob } from './api.js';
 import { formatFixed, formatPercent, language, t, tOr } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
@@ -14,19 +14,6 @@ const FORMAT_NAMES = {
   python: () => t('app.export.pythonScript'),
   json: () => 'JSON',
 };
-
-/** Save a blob under a file name: a temporary <a download>. */
-function saveBlob(blob, filename) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  a.hidden = true;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 30_000);
-}
 
 const fmt = (v, digits = 3) => formatFixed(v, digits);
 
