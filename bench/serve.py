@@ -13,7 +13,7 @@ limits raised), waits for /api/health, and for each N:
    command to the first frame that shows it. Every client sends a command about once a period
    (staggered): alternately `update` of training.learning_rate to a new value (done when a
    frame's state.learning_rate equals it) and `pause` (done when a frame shows running false;
-   the `play` that follows is not timed). Server RSS and CPU% come from /proc/<pid>.
+   the `play` that follows is not timed). Server RSS and CPU% come from /proc/<pid> (CPU% includes its child, the frame builder).
 4. closes the sockets and deletes the sessions (so rows for N do not pile up).
 
 Clients decode only the JSON header of each frame (u32 LE length + JSON), so the client side
@@ -68,13 +68,36 @@ class ProcSample:
     threads: int
 
 
-def sample_proc(pid: int) -> ProcSample:
+def child_pids(pid: int) -> list[int]:
+    """The live children of a process (the server's frame-builder process)."""
+    out: list[int] = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out.extend(int(c) for c in f.read().split())
+    except OSError:
+        pass
+    return out
+
+
+def _stat(pid: int) -> list[str]:
     with open(f"/proc/{pid}/stat") as f:
         stat = f.read()
-    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "; fields[0] is field 3
-    utime, stime = int(fields[11]), int(fields[12])
+    return stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "; fields[0] is field 3
+
+
+def sample_proc(pid: int) -> ProcSample:
+    """CPU of the server and its child processes together; RSS and threads of the server itself."""
+    fields = _stat(pid)
+    cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    for child in child_pids(pid):
+        try:
+            cf = _stat(child)
+        except OSError:
+            continue
+        cpu += (int(cf[11]) + int(cf[12])) / CLK_TCK
     rss_pages, threads = int(fields[21]), int(fields[17])
-    return ProcSample(time.monotonic(), (utime + stime) / CLK_TCK, rss_pages * PAGE, threads)
+    return ProcSample(time.monotonic(), cpu, rss_pages * PAGE, threads)
 
 
 def peak_rss(pid: int) -> int:

@@ -26,8 +26,15 @@ class Settings(BaseSettings):
 
     # Streaming: frames per second sent to each watcher, and the default grid resolution.
     stream_fps: float = Field(20.0, gt=0, le=120)
+    # Frames per second across the whole server. A class of watched sessions past it shares it
+    # equally (100 sessions: 12 frames/s each), so drawing frames leaves the cores to training.
+    frame_budget: float = Field(1200.0, gt=0)
     grid_resolution: int = Field(100, ge=10, le=400)
     max_grid_resolution: int = Field(200, ge=10, le=1000)
+    # Where frames are drawn: "process" (a child process of its own, so drawing does not take the
+    # training thread's GIL; see engine/framebuilder.py) or "thread" (the publisher thread, on the
+    # engine's device: the choice for a GPU, whose grid passes are cheap there).
+    frame_builder: Literal["process", "thread"] = "process"
 
     # Limits: each answers with a clear 4xx when exceeded.
     max_sessions: int = Field(500, ge=1)

@@ -1,7 +1,7 @@
 """Websocket subscribers: a latest-wins outbox for frames, a FIFO for events, one sender task each.
 
 The engine's worker thread calls a Subscriber's Watcher methods; they only hand data over to the
-event loop (`call_soon_threadsafe`) and return, so a slow or dead client never blocks training or
+event loop (through a `LoopHandoff`) and return, so a slow or dead client never blocks training or
 other clients. The sender task sends every pending event first, then the newest frame; a frame
 that is replaced before it goes out is skipped. Order is kept: a frame made before an event is
 sent before it (frames are skipped, never reordered), so a client never sees a frame older than
@@ -10,7 +10,10 @@ the config or dataset message it already has.
 
 import asyncio
 import logging
+import threading
+import weakref
 from collections import deque
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -35,6 +38,49 @@ def _clip_reason(reason: str) -> str:
     return raw[:_MAX_REASON_BYTES].decode(errors="ignore")
 
 
+class LoopHandoff:
+    """Calls from the engine's threads to the event loop, in order, many per wake-up.
+
+    One `call_soon_threadsafe` per frame woke the loop ~2,000 times a second with a class
+    watching, and each wake-up took the GIL from the training thread; a burst (a group chunk's
+    frames) now costs one. Events go the same way, so nothing overtakes what was handed over first.
+    """
+
+    _by_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopHandoff]" = weakref.WeakKeyDictionary()
+    _registry_lock = threading.Lock()
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._pending: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> "LoopHandoff":
+        with cls._registry_lock:
+            handoff = cls._by_loop.get(loop)
+            if handoff is None:
+                handoff = cls._by_loop[loop] = cls(loop)
+            return handoff
+
+    def call(self, fn: Callable[..., None], *args: Any) -> None:
+        """Any thread: queue fn(*args) for the loop; the first of a burst schedules the run."""
+        with self._lock:
+            self._pending.append((fn, args))
+            if len(self._pending) > 1:
+                return
+        try:
+            self._loop.call_soon_threadsafe(self._run)
+        except RuntimeError:
+            with self._lock:
+                self._pending.clear()  # the loop is closed: the server is shutting down
+
+    def _run(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for fn, args in pending:
+            fn(*args)
+
+
 class Subscriber:
     """One websocket watching one session; implements the engine's Watcher protocol.
 
@@ -45,6 +91,7 @@ class Subscriber:
     def __init__(self, websocket: WebSocket, *, max_events: int = 1000, close_timeout: float = 5.0) -> None:
         self._ws = websocket
         self._loop = asyncio.get_running_loop()
+        self._handoff = LoopHandoff.of(self._loop)
         # Must-deliver messages in order: JSON events, and frames that an event overtook.
         self._events: deque[dict[str, Any] | bytes] = deque()
         self._frame: bytes | None = None
@@ -58,7 +105,7 @@ class Subscriber:
 
     # Watcher protocol: called from the engine's worker thread, must return at once.
     def frame(self, data: bytes) -> None:
-        self._call(self._put_frame, data)
+        self._handoff.call(self._put_frame, data)
 
     def event(self, message: dict[str, Any]) -> None:
         self._call(self.send, message)
@@ -67,10 +114,7 @@ class Subscriber:
         self._call(self.close, code, reason)
 
     def _call(self, fn: Any, *args: Any) -> None:
-        try:
-            self._loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:
-            pass  # the loop is closed: the server is shutting down and nobody is left to send to
+        self._handoff.call(fn, *args)
 
     # Event-loop side.
     @property

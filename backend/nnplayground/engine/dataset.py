@@ -5,6 +5,7 @@ drawn as they are. Data of d > 2 columns feed the network all d columns and are 
 plane: two chosen columns (the others at their mean) or the first two principal components.
 """
 
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from ..data.tabular import Projection, Table
 
 PARTS = ("train", "val", "test")
+_uids = itertools.count(1)
 
 
 @dataclass
@@ -35,6 +37,8 @@ class SessionData:
     table: "Table | None" = None  # the user's own data (saved with the session), or a shipped table
     custom: bool = False
     _grid: dict[int, torch.Tensor] = field(default_factory=dict, repr=False)
+    # Names this instance in the frame builder's label cache (a version may be shared on a restore).
+    uid: int = field(default_factory=lambda: next(_uids), repr=False, compare=False)
 
     @classmethod
     def build(cls, config: SessionConfig, version: int, custom: "Table | None" = None) -> "SessionData":

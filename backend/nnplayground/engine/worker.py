@@ -18,6 +18,7 @@ import torch
 from ..config import Settings
 from ..schemas import SessionState
 from .errors import Refused
+from .framebuilder import FrameBuilder
 from .group import PARTS, Group, GroupKey, ParkedEpochs, RowData
 from .module import LearningRateFinder
 from .publisher import FrameJob, FrameMeta, FramePublisher
@@ -78,6 +79,12 @@ def pick_device(setting: str) -> torch.device:
     return torch.device("cpu")
 
 
+def tick_period(framed: int, stream_fps: float, frame_budget: float) -> float:
+    """Seconds to the next stream tick: 1 / stream_fps, unless the sessions framed at this one
+    exceed the server's frame budget; then every watched session gets an equal share of it."""
+    return max(1.0 / stream_fps, framed / frame_budget)
+
+
 class EngineCore:
     """The worker thread, its queue and its bookkeeping; Engine adds the commands."""
 
@@ -89,7 +96,8 @@ class EngineCore:
         self._groups: dict[GroupKey, Group] = {}
         self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
         self._grid = DecisionGrid(self.device)
-        self._publisher = FramePublisher(self.device, settings.grid_resolution)
+        builder = FrameBuilder.shared() if settings.frame_builder == "process" else None
+        self._publisher = FramePublisher(self.device, settings.grid_resolution, builder)
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._next_tick = 0.0
@@ -236,8 +244,8 @@ class EngineCore:
                 self._advance_jobs()
             now = time.monotonic()
             if now >= self._next_tick:
-                self._next_tick = now + 1.0 / self.settings.stream_fps
-                self._tick(now)
+                framed = self._tick(now)
+                self._next_tick = now + tick_period(framed, self.settings.stream_fps, self.settings.frame_budget)
 
     def _drain(self, block: bool) -> None:
         """Run queued commands; wait for one (until the next stream tick) when nothing trains."""
@@ -351,8 +359,8 @@ class EngineCore:
                 self._jobs.remove(job)
                 fut.set_result(result)
 
-    def _tick(self, now: float) -> None:
-        """Stream frames to watched sessions, update rates, pause idle ones."""
+    def _tick(self, now: float) -> int:
+        """Stream frames to watched sessions, update rates, pause idle ones; how many were framed."""
         idle_after = self.settings.idle_pause_seconds
         for s in self._sessions.values():
             if s.running and now - s.rate_time >= 0.5:
@@ -360,11 +368,14 @@ class EngineCore:
                 s.rate_epoch, s.rate_time = s.epoch, now
             if s.running and not s.watchers and now - s.last_activity > idle_after:
                 self._stop(s, "idle: nobody watched or drove this session")
+        framed = 0
         for group in list(self._groups.values()):
             watched = [s for s in group.sessions if s.watchers and (s.dirty or s.wants_training)]
             # Chunks: a command's urgent frame waits for at most one chunk's grids, not a class's.
             for i in range(0, len(watched), FRAME_CHUNK):
                 self._publisher.submit(self._frame_job(group, watched[i : i + FRAME_CHUNK], chunk=i // FRAME_CHUNK))
+            framed += len(watched)
+        return framed
 
     def _frame_changed_sessions(self) -> None:
         """Frames right away for watched sessions that commands just changed, ahead of the group

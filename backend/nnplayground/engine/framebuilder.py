@@ -1,0 +1,204 @@
+"""The frame-builder process: decision grids and frame encoding outside the server's interpreter.
+
+Why: with every session of a class watched, drawing frames (grid passes, quantising, zlib, JSON)
+took as much of the GIL as training did, and the two threads slowed each other down: the worker
+gives the GIL up inside every torch op and waits to win it back. In a process of its own the
+drawing runs on another core with its own interpreter (bench/serve.py: docs/performance.md).
+
+`FrameBuilder.shared()` is one child per server process, started in the background on first use
+and shared by every engine in it (tests start many). The child runs `serve(FD)` below: requests
+(pickled `DrawRequest`s) come over a socket pair, frames go back. Until the child is ready, or
+when it has died, the caller draws on its own thread: frames never stop.
+"""
+
+import logging
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from multiprocessing.connection import Connection
+from typing import Any
+
+import torch
+
+from .framedraw import DrawRequest, FrameDrawer
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT = 120.0  # seconds for the child to import torch and say it is ready
+RETRY_AFTER = 5.0  # seconds before a child that failed or died is started again
+MAX_LABEL_SETS = 10_000  # label sets the child may hold before it is told to forget them all
+CHILD_MAIN = "import sys; from nnplayground.engine.framebuilder import serve; serve(int(sys.argv[1]))"
+
+
+class FrameBuildError(RuntimeError):
+    """The child could not draw a request (its traceback is the message); the child lives on."""
+
+
+class FrameBuilder:
+    """Draws requests in the child process when it is up, on the calling thread otherwise."""
+
+    _shared: "FrameBuilder | None" = None
+    _shared_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._local = FrameDrawer(torch.device("cpu"))
+        self._lock = threading.Lock()  # one request at a time on the connection
+        self._conn: Connection | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._starting = False
+        self._failed_at = -RETRY_AFTER
+        self._labels_sent: set[int] = set()  # what the current child holds
+        self.remote_draws = 0
+        self.local_draws = 0
+
+    @classmethod
+    def shared(cls) -> "FrameBuilder":
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    @property
+    def ready(self) -> bool:
+        return self._conn is not None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None and self._conn is not None else None
+
+    def start(self) -> None:
+        """Start the child in the background, unless it runs, is starting, or failed a moment ago."""
+        with self._lock:
+            if self._conn is not None or self._starting or time.monotonic() - self._failed_at < RETRY_AFTER:
+                return
+            self._starting = True
+        threading.Thread(target=self._spawn, name="nnpg-frame-builder-start", daemon=True).start()
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
+        self.start()
+        deadline = time.monotonic() + timeout
+        while not self.ready and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.ready
+
+    def _spawn(self) -> None:
+        parent, child = socket.socketpair()
+        try:
+            env = {**os.environ, "OMP_NUM_THREADS": "1"}
+            proc = subprocess.Popen(
+                [sys.executable, "-c", CHILD_MAIN, str(child.fileno())],
+                pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, env=env,
+            )
+            child.close()
+            conn = Connection(parent.detach())
+            if not conn.poll(START_TIMEOUT) or conn.recv_bytes() != b"ready":
+                raise RuntimeError("the frame builder did not start")
+        except Exception:  # noqa: BLE001 - frames are drawn locally meanwhile
+            log.exception("starting the frame-builder process failed; drawing frames in-process")
+            with self._lock:
+                self._starting, self._failed_at = False, time.monotonic()
+            return
+        with self._lock:
+            self._conn, self._proc, self._starting = conn, proc, False
+            self._labels_sent.clear()
+
+    def draw(self, req: DrawRequest) -> list[bytes]:
+        with self._lock:
+            conn = self._conn
+            if conn is not None:
+                try:
+                    wire_req, sent = self._wire(req)
+                    wire = pickle.dumps(wire_req, protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception:  # noqa: BLE001 - a bug, but frames must not stop over it
+                    log.exception("a frame request could not be pickled; drawing it in-process")
+                    conn = None
+            if conn is not None:
+                try:
+                    conn.send_bytes(wire)
+                    status, payload = pickle.loads(conn.recv_bytes())
+                except (OSError, EOFError):
+                    log.warning("the frame-builder process is gone; drawing frames in-process until it is back")
+                    self._drop()
+                else:
+                    if wire_req.forget_labels:
+                        self._labels_sent.clear()
+                    self._labels_sent |= sent  # the child stored them before drawing
+                    if status != "ok":
+                        self._labels_sent.clear()  # whatever the child lacked goes again next time
+                        raise FrameBuildError(payload)
+                    self.remote_draws += 1
+                    return payload
+        self.start()
+        self.local_draws += 1
+        return self._local.draw(req)
+
+    def _wire(self, req: DrawRequest) -> tuple[DrawRequest, set[int]]:
+        """The request as sent, labels the child already holds left out (they were most of the
+        bytes), and the label sets it will hold once this one has gone through."""
+        forget = len(self._labels_sent) > MAX_LABEL_SETS
+        held = set() if forget else self._labels_sent
+        items, sent = [], set()
+        for item in req.items:
+            if item.labels_key is not None and item.labels_key in held:
+                item = replace(item, labels=None)
+            elif item.labels_key is not None and item.labels is not None:
+                sent.add(item.labels_key)
+            items.append(item)
+        return replace(req, items=items, forget_labels=forget), sent
+
+    def _drop(self) -> None:
+        """Forget a dead child (lock held); the next draw starts another after RETRY_AFTER."""
+        if self._conn is not None:
+            self._conn.close()
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait(5)
+        self._conn, self._proc, self._failed_at = None, None, time.monotonic()
+        self._labels_sent.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()  # the child reads EOF and exits
+            if self._proc is not None:
+                try:
+                    self._proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    self._proc.kill()
+            self._conn, self._proc = None, None
+
+
+def serve(fd: int) -> None:
+    """The child's loop: a request in, ("ok", frames) or ("error", text) out, until EOF."""
+    torch.set_num_threads(1)
+    drawer = FrameDrawer(torch.device("cpu"))
+    labels: dict[int, dict[str, Any]] = {}  # labels_key -> a dataset's labels, sent once (FrameBuilder._wire)
+    conn = Connection(fd)
+    conn.send_bytes(b"ready")
+    while True:
+        try:
+            raw = conn.recv_bytes()
+        except (EOFError, OSError):
+            return  # the server closed the connection or died: nothing left to draw for
+        reply: tuple[str, Any]
+        try:
+            req = pickle.loads(raw)
+            if req.forget_labels:
+                labels.clear()
+            for item in req.items:
+                if item.labels_key is not None:
+                    if item.labels is None:
+                        item.labels = labels[item.labels_key]
+                    else:
+                        labels[item.labels_key] = item.labels
+            reply = ("ok", drawer.draw(req))
+        except Exception as exc:  # noqa: BLE001 - one bad request must not end the process
+            import traceback
+
+            reply = ("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
+        conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))

@@ -1,0 +1,159 @@
+"""Drawing frames: a DrawRequest (plain data, picklable) in, one encoded frame per session out.
+
+Pure and stateless but for caches, so it runs on the publisher thread or in the frame-builder
+process (`framebuilder.py`) alike: the request carries copies of the rows' parameters and data,
+never a Session or a watcher.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..data import EXTENT
+from ..frames import Frame, encode_frame
+from .functions import predicted_class
+from .group import GroupKey
+from .network import BatchedNetwork
+from .views import DecisionGrid, confusion
+
+PARTS = (("train", "train"), ("val", "validation"), ("test", "test"))
+NEURON_RESOLUTION = 20
+
+
+@dataclass
+class DrawItem:
+    """One session's part of a request: what its frame shows besides the network's outputs."""
+
+    header: dict[str, Any]
+    history: np.ndarray  # (rows, points) float32
+    # part -> (n,) class indices (classification only); None once the builder process has them
+    # under labels_key, since they change only with the dataset.
+    labels: dict[str, np.ndarray] | None
+    classes: int
+    value_range: tuple[float, float]
+    neurons: bool = False  # a watcher asked for neuron maps
+    extent: float = EXTENT
+    # The session's own plane's inputs by resolution, when it is not the standard one (a projection).
+    planes: dict[int, torch.Tensor] | None = None  # resolution -> (resolution², inputs)
+    labels_key: int | None = None  # SessionData.uid
+
+
+@dataclass
+class DrawRequest:
+    """A group's watched rows at one tick: copied tensors, so training may go on meanwhile."""
+
+    key: GroupKey
+    resolution: int
+    params: dict[str, torch.Tensor]  # (rows, ...) copies, parameters and buffers
+    data: dict[str, torch.Tensor] = field(default_factory=dict)  # x_<part> copies (rows, points, features)
+    items: list[DrawItem] = field(default_factory=list)
+    forget_labels: bool = False  # the builder process drops the label sets it holds first
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Tensors travel to the builder process as numpy arrays: plain bytes in a pickle, no shared memory.
+        state = dict(self.__dict__)
+        state["params"] = {k: v.detach().cpu().numpy() for k, v in self.params.items()}
+        state["data"] = {k: v.detach().cpu().numpy() for k, v in self.data.items()}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["params"] = {k: torch.from_numpy(v) for k, v in state["params"].items()}
+        state["data"] = {k: torch.from_numpy(v) for k, v in state["data"].items()}
+        self.__dict__.update(state)
+
+
+class FrameDrawer:
+    """Grid forward pass for every row of a request at once, then one encoded frame per session."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.grid = DecisionGrid(device)
+        self._nets: dict[GroupKey, BatchedNetwork] = {}
+
+    def net(self, key: GroupKey) -> BatchedNetwork:
+        if key not in self._nets:
+            if len(self._nets) > 64:
+                self._nets.clear()
+            self._nets[key] = BatchedNetwork(key)
+        return self._nets[key]
+
+    @torch.no_grad()
+    def draw(self, req: DrawRequest) -> list[bytes]:
+        net, res, rows = self.net(req.key), req.resolution, len(req.items)
+        params = {k: v.to(self.grid.device) for k, v in req.params.items()}
+        x_t = self._plane_inputs(req, res).transpose(1, 2)  # (rows, features, points)
+        z = net.forward_wide(params, x_t)  # (rows, out, points)
+        out = torch.softmax(z, dim=1) if req.key.loss == "cce" else net.loss.output(z)  # elementwise else
+        out = torch.nan_to_num(out, nan=0.0, posinf=1e6, neginf=-1e6)
+        values = out.reshape(rows, -1, res, res).cpu().numpy()  # (rows, channels, res, res)
+        maps = self._neuron_maps(req, net, params) if any(m.neurons for m in req.items) else None
+        names = [n for n in net.param_names if n[0] in "Wb"]
+        # A diverged run has NaN or infinite weights; no number in a frame may be either (protocol).
+        weights = torch.cat([params[n].reshape(rows, -1) for n in names], dim=1)
+        flat = np.nan_to_num(weights.cpu().numpy().astype(np.float32), nan=0.0)  # (rows, all)
+        layout, offset = [], 0
+        for name in names:
+            shape = list(params[name].shape[1:])
+            layout.append({"name": name, "shape": shape, "offset": offset})
+            offset += int(np.prod(shape))
+        predicted = {}
+        if any(m.classes for m in req.items):
+            for part, _ in PARTS:
+                if f"x_{part}" in req.data:
+                    x = req.data[f"x_{part}"].to(self.grid.device)
+                    z = net.forward_wide(params, x.transpose(1, 2)).transpose(1, 2)
+                    predicted[part] = predicted_class(req.key.loss, z).cpu().numpy()  # (rows, points)
+        frames = []
+        for i, item in enumerate(req.items):
+            lo, hi = item.value_range
+            channels = values[i] if values.shape[1] > 1 else values[i, 0]
+            grid_u8 = np.rint(np.clip((channels - lo) / (hi - lo), 0.0, 1.0) * 255).astype(np.uint8)
+            header = dict(item.header)
+            header["grid"] = {
+                "resolution": res, "extent": [-item.extent, item.extent], "value_range": [lo, hi],
+                "classes": item.classes,
+            }
+            header["confusion"] = self._confusions(item, predicted, i) if item.classes else None
+            header["weights"] = {"layers": layout}
+            arrays = {"grid": grid_u8, "history": item.history, "weights": flat[i]}
+            if maps is not None and item.neurons:
+                units, scale, q = maps
+                header["neurons"] = {"resolution": NEURON_RESOLUTION, "layers": units, "scale": scale[i].tolist()}
+                arrays["neurons"] = q[i]
+            frames.append(encode_frame(Frame(header, arrays)))
+        return frames
+
+    def _neuron_maps(
+        self, req: DrawRequest, net: BatchedNetwork, params: dict[str, torch.Tensor]
+    ) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """Every hidden unit's output over a coarse grid: units per layer, scale (rows, units), uint8 maps."""
+        res, rows = NEURON_RESOLUTION, len(req.items)
+        x = self._plane_inputs(req, res)
+        hidden: list[torch.Tensor] = []
+        net.forward(params, params, x, hidden=hidden)
+        units = [h.shape[2] for h in hidden]
+        if not hidden:
+            return units, np.zeros((rows, 0)), np.zeros((rows, 0, res, res), np.uint8)
+        h = torch.nan_to_num(torch.cat(hidden, dim=2)).transpose(1, 2)  # (rows, units, points)
+        scale = h.abs().amax(dim=2).clamp(min=1e-6)  # (rows, units)
+        q = torch.round((h / scale[:, :, None] + 1) / 2 * 255).clamp(0, 255).to(torch.uint8)
+        return units, scale.cpu().numpy(), q.reshape(rows, -1, res, res).cpu().numpy()
+
+    def _plane_inputs(self, req: DrawRequest, res: int) -> torch.Tensor:
+        """(rows, res², inputs): the shared standard grid, or each session's own plane."""
+        if all(m.planes is None for m in req.items):
+            return self.grid.inputs(req.key.features, res).expand(len(req.items), -1, -1)
+        return torch.stack([
+            self.grid.inputs(req.key.features, res) if m.planes is None else m.planes[res].to(self.grid.device)
+            for m in req.items
+        ])
+
+    @staticmethod
+    def _confusions(item: DrawItem, predicted: dict[str, np.ndarray], i: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"labels": list(range(item.classes))}
+        for part, name in PARTS:
+            labels = (item.labels or {}).get(part)
+            if labels is not None and len(labels) and part in predicted:
+                out[name] = confusion(labels, predicted[part][i, : len(labels)], item.classes)
+        return out

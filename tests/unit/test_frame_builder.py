@@ -1,0 +1,165 @@
+"""The frame-builder process draws exactly what the publisher thread would, and frames survive its death."""
+
+import asyncio
+import os
+import signal
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from nnplayground.config import Settings
+from nnplayground.engine import Engine
+from nnplayground.engine.framebuilder import FrameBuilder, FrameBuildError
+from nnplayground.engine.framedraw import DrawRequest, FrameDrawer
+from nnplayground.engine.group import Group
+from nnplayground.engine.session import Session, SessionData
+from nnplayground.engine.worker import tick_period
+from nnplayground.frames import decode_frame
+from nnplayground.schemas import SessionConfig
+from nnplayground.streaming import LoopHandoff
+
+CONFIGS = [
+    {},  # TF Playground's default: 2 classes, a sigmoid output
+    {"data": {"dataset": "spiral", "classes": 3}, "network": {"hidden_layers": [8, 8], "activation": "relu"}},
+    {"problem": "regression"},
+    {"data": {"dataset": "iris", "classes": 3}},  # 4 columns: drawn on a plane of their own
+]
+
+
+def watched_request(config: dict[str, Any], sessions: int = 3, neurons: bool = True) -> DrawRequest:
+    """A request as the publisher builds it, for `sessions` watched sessions of one group."""
+    cfg = SessionConfig.model_validate(config)
+    first = Session("s0", cfg, SessionData.build(cfg, 1))
+    group = Group(first.key(), torch.device("cpu"))
+    watched = []
+    for i in range(sessions):
+        s = first if i == 0 else Session(f"s{i}", cfg, SessionData.build(cfg, 1))
+        group.add(s, s.fresh_row(s.key()), cfg.training.schedule)
+        s.watchers.append(object())  # type: ignore[arg-type] - only counted
+        if neurons:
+            s.neuron_watchers.add(1)
+        for epoch in range(1, 40):
+            s.history.append(epoch, {"train_loss": 1 / epoch, "test_loss": 2 / epoch})
+        watched.append(s)
+    engine = Engine(Settings(frame_builder="thread"))
+    return engine._frame_job(group, watched).request(100, torch.device("cpu"))
+
+
+@pytest.fixture(scope="module")
+def builder() -> Any:
+    b = FrameBuilder()
+    assert b.wait_ready(), "the frame-builder process did not start"
+    yield b
+    b.close()
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=["default", "spiral-relu-3", "regression", "iris-plane"])
+def test_the_process_draws_the_same_bytes_as_the_thread(builder: FrameBuilder, config: dict[str, Any]) -> None:
+    req = watched_request(config)
+    local = FrameDrawer(torch.device("cpu")).draw(req)
+    before = builder.remote_draws
+    remote = builder.draw(req)
+    assert builder.remote_draws == before + 1  # drawn by the child, not on this thread
+    assert remote == local
+    frame = decode_frame(remote[0])
+    assert frame.arrays["grid"].shape[-2:] == (100, 100)
+    assert "neurons" in frame.arrays
+    if config.get("problem") != "regression":
+        assert sum(map(sum, frame.header["confusion"]["train"])) == len(req.items[0].labels["train"])  # type: ignore[index]
+
+
+def test_labels_cross_once_and_the_child_keeps_them(builder: FrameBuilder) -> None:
+    req = watched_request({}, sessions=2, neurons=False)
+    first, sent = builder._wire(req)
+    assert all(item.labels is not None for item in first.items)
+    assert sent == {item.labels_key for item in req.items}
+    builder.draw(req)
+    again, sent = builder._wire(req)
+    assert all(item.labels is None for item in again.items) and not sent  # the child holds them
+    assert builder.draw(req) == FrameDrawer(torch.device("cpu")).draw(req)  # confusions still counted
+
+
+def test_a_request_the_child_cannot_draw_is_an_error_and_the_child_lives_on(builder: FrameBuilder) -> None:
+    req = watched_request({}, sessions=2, neurons=False)
+    broken = DrawRequest(req.key, req.resolution, {k: v[:, :1] for k, v in req.params.items()}, req.data, req.items)
+    pid = builder.pid
+    with pytest.raises(FrameBuildError):
+        builder.draw(broken)
+    assert builder.pid == pid
+    remote = builder.remote_draws
+    builder.draw(req)
+    assert builder.remote_draws == remote + 1
+
+
+def test_frames_go_on_when_the_child_dies_and_a_new_one_takes_over() -> None:
+    b = FrameBuilder()
+    try:
+        assert b.wait_ready()
+        old = b.pid
+        assert old is not None
+        os.kill(old, signal.SIGKILL)
+        req = watched_request({}, sessions=2, neurons=False)
+        expected = FrameDrawer(torch.device("cpu")).draw(req)
+        assert b.draw(req) == expected  # drawn here, while the child is gone
+        assert b.local_draws == 1
+        b._failed_at = -1e9  # no need to wait out RETRY_AFTER in a test
+        assert b.wait_ready()
+        assert b.pid not in (None, old)
+        assert b.draw(req) == expected  # the new child got the labels again
+        assert b.remote_draws == 1
+    finally:
+        b.close()
+
+
+def test_a_class_shares_the_frame_budget() -> None:
+    assert tick_period(framed=10, stream_fps=20, frame_budget=1200) == pytest.approx(1 / 20)
+    assert tick_period(framed=100, stream_fps=20, frame_budget=1200) == pytest.approx(100 / 1200)  # 12 frames/s
+    assert tick_period(framed=200, stream_fps=20, frame_budget=1200) == pytest.approx(200 / 1200)  # 6 frames/s
+    assert tick_period(framed=0, stream_fps=20, frame_budget=1200) == pytest.approx(1 / 20)
+
+
+def test_calls_handed_from_other_threads_run_on_the_loop_in_order_many_per_wake_up() -> None:
+    async def run() -> list[Any]:
+        loop = asyncio.get_running_loop()
+        handoff = LoopHandoff.of(loop)
+        assert LoopHandoff.of(loop) is handoff
+        log: list[Any] = []
+        done = asyncio.Event()
+        wakeups = 0
+        original = handoff._run
+
+        def counted() -> None:
+            nonlocal wakeups
+            wakeups += 1
+            original()
+
+        handoff._run = counted  # type: ignore[method-assign]
+
+        def publisher_thread() -> None:
+            for i in range(50):
+                handoff.call(lambda name, data: log.append((name, data)), "a" if i % 2 else "b", bytes([i]))
+            handoff.call(lambda: (log.append("event"), done.set()))
+
+        t = threading.Thread(target=publisher_thread)
+        t.start()
+        t.join()  # the loop is held meanwhile, so every call is pending when it next runs
+        await asyncio.wait_for(done.wait(), 10)
+        wakeups_seen.append(wakeups)
+        return log
+
+    out: list[Any] = []
+    wakeups_seen: list[int] = []
+    # A thread of its own: the browser tests' Playwright keeps an event loop running on this one.
+    runner = threading.Thread(target=lambda: out.extend(asyncio.run(run())))
+    runner.start()
+    runner.join(30)
+    log = out
+    assert log[-1] == "event"
+    frames = log[:-1]
+    assert [d[0] for _, d in frames] == list(range(50))
+    assert {name for name, _ in frames} == {"a", "b"}
+    assert np.all([name == ("a" if d[0] % 2 else "b") for name, d in frames])
+    assert wakeups_seen == [1]  # one wake-up for the burst, not one per call
