@@ -13,7 +13,8 @@ limits raised), waits for /api/health, and for each N:
    command to the first frame that shows it. Every client sends a command about once a period
    (staggered): alternately `update` of training.learning_rate to a new value (done when a
    frame's state.learning_rate equals it) and `pause` (done when a frame shows running false;
-   the `play` that follows is not timed). Server RSS and CPU% come from /proc/<pid> (CPU% includes its child, the frame builder).
+   the `play` that follows is not timed). Server RSS and CPU% come from /proc/<pid>; CPU%
+   includes the server's child processes (the frame builder).
 4. closes the sockets and deletes the sessions (so rows for N do not pile up).
 
 Clients decode only the JSON header of each frame (u32 LE length + JSON), so the client side
@@ -69,7 +70,7 @@ class ProcSample:
 
 
 def child_pids(pid: int) -> list[int]:
-    """The live children of a process (the server's frame-builder process)."""
+    """The live descendants of a process (the server's frame-builder process)."""
     out: list[int] = []
     try:
         for tid in os.listdir(f"/proc/{pid}/task"):
@@ -77,7 +78,7 @@ def child_pids(pid: int) -> list[int]:
                 out.extend(int(c) for c in f.read().split())
     except OSError:
         pass
-    return out
+    return out + [d for c in out for d in child_pids(c)]
 
 
 def _stat(pid: int) -> list[str]:

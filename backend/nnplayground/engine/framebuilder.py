@@ -179,7 +179,10 @@ def serve(fd: int) -> None:
     drawer = FrameDrawer(torch.device("cpu"))
     labels: dict[int, dict[str, Any]] = {}  # labels_key -> a dataset's labels, sent once (FrameBuilder._wire)
     conn = Connection(fd)
-    conn.send_bytes(b"ready")
+    try:
+        conn.send_bytes(b"ready")
+    except OSError:
+        return  # the server stopped before this process was ready
     while True:
         try:
             raw = conn.recv_bytes()

@@ -28,7 +28,9 @@ class History:
     _mirrored: int = field(default=0, repr=False, compare=False)
 
     SERIES = ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "validation_loss", "validation_accuracy")
-    _ROWS = ("epoch", *SERIES)
+    # Mirror rows: a frame's series (epoch, losses) come first, so it takes them as one slice.
+    _ROWS = ("epoch", "train_loss", "test_loss", "validation_loss", "train_accuracy", "test_accuracy",
+             "validation_accuracy")
     _KEYS = {"validation_loss": "val_loss", "validation_accuracy": "val_accuracy"}
 
     def append(self, epoch: int, values: dict[str, float | None]) -> None:
@@ -65,8 +67,12 @@ class History:
         n = len(self.epoch)
         self._sync_mirror(n)
         step = -(-n // STREAM_POINTS) if n else 1
-        rows = [self._ROWS.index(name) for name in names]
-        return self._mirror[rows, (n - 1) % step : n : step] if n else np.zeros((len(names), 0), np.float32)
+        if not n:
+            return np.zeros((len(names), 0), np.float32)
+        columns = slice((n - 1) % step, n, step)
+        if tuple(names) == self._ROWS[: len(names)]:
+            return np.ascontiguousarray(self._mirror[: len(names), columns])  # a copy: thinning rewrites the mirror
+        return self._mirror[[self._ROWS.index(name) for name in names], columns]
 
     def _sync_mirror(self, n: int) -> None:
         """Copy the epochs recorded since the last frame into the mirror (all of them after thinning)."""
