@@ -114,6 +114,25 @@ def test_frames_go_on_when_the_child_dies_and_a_new_one_takes_over() -> None:
         b.close()
 
 
+def test_a_hung_child_is_killed_and_frames_go_on() -> None:
+    b = FrameBuilder()
+    try:
+        assert b.wait_ready()
+        hung = b.pid
+        assert hung is not None
+        os.kill(hung, signal.SIGSTOP)  # alive, but it will never answer
+        b.draw_timeout = 0.5
+        req = watched_request({}, sessions=2, neurons=False)
+        assert b.draw(req) == FrameDrawer(torch.device("cpu")).draw(req)  # drawn here instead
+        assert b.local_draws == 1 and b.pid is None
+        with open(f"/proc/{hung}/stat") as f:  # killed: a zombie at most, never a stopped process
+            assert f.read().split(")")[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        pass  # already reaped: gone, as it should be
+    finally:
+        b.close()
+
+
 def test_a_class_shares_the_frame_budget() -> None:
     assert tick_period(framed=10, stream_fps=20, frame_budget=1200) == pytest.approx(1 / 20)
     assert tick_period(framed=100, stream_fps=20, frame_budget=1200) == pytest.approx(100 / 1200)  # 12 frames/s

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT = 120.0  # seconds for the child to import torch and say it is ready
 RETRY_AFTER = 5.0  # seconds before a child that failed or died is started again
+DRAW_TIMEOUT = 10.0  # seconds a draw may take in the child before it counts as hung (a job takes ms)
 MAX_LABEL_SETS = 10_000  # label sets the child may hold before it is told to forget them all
 CHILD_MAIN = "import sys; from nnplayground.engine.framebuilder import serve; serve(int(sys.argv[1]))"
 
@@ -53,6 +54,7 @@ class FrameBuilder:
         self._starting = False
         self._failed_at = -RETRY_AFTER
         self._labels_sent: set[int] = set()  # what the current child holds
+        self.draw_timeout = DRAW_TIMEOUT
         self.remote_draws = 0
         self.local_draws = 0
 
@@ -120,9 +122,12 @@ class FrameBuilder:
             if conn is not None:
                 try:
                     conn.send_bytes(wire)
+                    if not conn.poll(self.draw_timeout):
+                        raise TimeoutError(f"no answer in {self.draw_timeout:.0f} s")
                     status, payload = pickle.loads(conn.recv_bytes())
-                except (OSError, EOFError):
-                    log.warning("the frame-builder process is gone; drawing frames in-process until it is back")
+                except (OSError, EOFError) as exc:  # TimeoutError is an OSError: a hung child is killed
+                    log.warning("the frame-builder process failed (%s); drawing frames in-process until "
+                                "another is up", exc)
                     self._drop()
                 else:
                     if wire_req.forget_labels:
