@@ -12,7 +12,7 @@ import torch
 
 from nnplayground.config import Settings
 from nnplayground.engine import Engine
-from nnplayground.engine.framebuilder import FrameBuilder, FrameBuildError
+from nnplayground.engine.framebuilder import RETRY_AFTER, FrameBuilder, FrameBuildError
 from nnplayground.engine.framedraw import DrawRequest, FrameDrawer
 from nnplayground.engine.group import Group
 from nnplayground.engine.session import Session, SessionData
@@ -129,6 +129,25 @@ def test_a_hung_child_is_killed_and_frames_go_on() -> None:
             assert f.read().split(")")[1].split()[0] in ("Z", "X")
     except FileNotFoundError:
         pass  # already reaped: gone, as it should be
+    finally:
+        b.close()
+
+
+def test_a_child_that_cannot_start_leaves_frames_drawn_here_and_is_retried_ever_less_often() -> None:
+    b = FrameBuilder()
+    b.child_main = "raise SystemExit(3)"  # exits before it says it is ready
+    try:
+        b.start()
+        for _ in range(3000):  # bounded: until the failed start is recorded
+            if b._retry_after > RETRY_AFTER:
+                break
+            threading.Event().wait(0.02)
+        assert b._retry_after == 2 * RETRY_AFTER and not b.ready
+        b.start()  # within the pause: nothing is started
+        assert not b._starting
+        req = watched_request({}, sessions=2, neurons=False)
+        assert b.draw(req) == FrameDrawer(torch.device("cpu")).draw(req)
+        assert b.local_draws == 1 and b.remote_draws == 0
     finally:
         b.close()
 

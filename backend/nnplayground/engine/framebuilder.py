@@ -30,7 +30,8 @@ from .framedraw import DrawRequest, FrameDrawer
 log = logging.getLogger(__name__)
 
 START_TIMEOUT = 120.0  # seconds for the child to import torch and say it is ready
-RETRY_AFTER = 5.0  # seconds before a child that failed or died is started again
+RETRY_AFTER = 5.0  # seconds before a child that failed or died is started again, doubling while
+MAX_RETRY_AFTER = 300.0  # starts keep failing (each costs a torch import), up to this
 DRAW_TIMEOUT = 10.0  # seconds a draw may take in the child before it counts as hung (a job takes ms)
 MAX_LABEL_SETS = 10_000  # label sets the child may hold before it is told to forget them all
 CHILD_MAIN = "import sys; from nnplayground.engine.framebuilder import serve; serve(int(sys.argv[1]))"
@@ -52,9 +53,11 @@ class FrameBuilder:
         self._conn: Connection | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._starting = False
-        self._failed_at = -RETRY_AFTER
+        self._failed_at = -MAX_RETRY_AFTER
+        self._retry_after = RETRY_AFTER
         self._labels_sent: set[int] = set()  # what the current child holds
         self.draw_timeout = DRAW_TIMEOUT
+        self.child_main = CHILD_MAIN
         self.remote_draws = 0
         self.local_draws = 0
 
@@ -76,7 +79,7 @@ class FrameBuilder:
     def start(self) -> None:
         """Start the child in the background, unless it runs, is starting, or failed a moment ago."""
         with self._lock:
-            if self._conn is not None or self._starting or time.monotonic() - self._failed_at < RETRY_AFTER:
+            if self._conn is not None or self._starting or time.monotonic() - self._failed_at < self._retry_after:
                 return
             self._starting = True
         threading.Thread(target=self._spawn, name="nnpg-frame-builder-start", daemon=True).start()
@@ -90,10 +93,11 @@ class FrameBuilder:
 
     def _spawn(self) -> None:
         parent, child = socket.socketpair()
+        proc: subprocess.Popen[bytes] | None = None
         try:
             env = {**os.environ, "OMP_NUM_THREADS": "1"}
             proc = subprocess.Popen(
-                [sys.executable, "-c", CHILD_MAIN, str(child.fileno())],
+                [sys.executable, "-c", self.child_main, str(child.fileno())],
                 pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, env=env,
             )
             child.close()
@@ -102,11 +106,16 @@ class FrameBuilder:
                 raise RuntimeError("the frame builder did not start")
         except Exception:  # noqa: BLE001 - frames are drawn locally meanwhile
             log.exception("starting the frame-builder process failed; drawing frames in-process")
+            if proc is not None:
+                proc.kill()
+                proc.wait(5)
             with self._lock:
                 self._starting, self._failed_at = False, time.monotonic()
+                self._retry_after = min(2 * self._retry_after, MAX_RETRY_AFTER)
             return
         with self._lock:
             self._conn, self._proc, self._starting = conn, proc, False
+            self._retry_after = RETRY_AFTER
             self._labels_sent.clear()
 
     def draw(self, req: DrawRequest) -> list[bytes]:
@@ -157,7 +166,7 @@ class FrameBuilder:
         return replace(req, items=items, forget_labels=forget), sent
 
     def _drop(self) -> None:
-        """Forget a dead child (lock held); the next draw starts another after RETRY_AFTER."""
+        """Forget a dead child (lock held); the next draw starts another after a pause."""
         if self._conn is not None:
             self._conn.close()
         if self._proc is not None:
