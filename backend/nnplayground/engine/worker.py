@@ -5,6 +5,7 @@ Every method here runs on the worker thread except `_submit*`, which only enqueu
 """
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -96,7 +97,8 @@ class EngineCore:
         self._groups: dict[GroupKey, Group] = {}
         self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
         self._grid = DecisionGrid(self.device)
-        builder = FrameBuilder.shared() if settings.frame_builder == "process" else None
+        # The child inherits a socket (pass_fds): POSIX only; elsewhere frames are drawn on the thread.
+        builder = FrameBuilder.shared() if settings.frame_builder == "process" and os.name == "posix" else None
         self._publisher = FramePublisher(self.device, settings.grid_resolution, builder)
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
