@@ -360,3 +360,13 @@ def test_keeps_weights_tells_live_changes_from_reinitialising_ones() -> None:
     assert keeps_weights(base, cfg(training={"batch_size": 20}))  # regroups, keeps weights
     assert not keeps_weights(base, cfg(network={"hidden_layers": [3]}))
     assert not keeps_weights(base, cfg(data={"dataset": "xor"}))
+
+
+def test_a_round_of_training_slices_stays_short_however_many_groups_train() -> None:
+    from nnplayground.engine.worker import MAX_SLICE_SECONDS, MIN_SLICE_SECONDS, ROUND_SECONDS, slice_seconds
+
+    assert slice_seconds(1) == MAX_SLICE_SECONDS  # one class, one shape: long slices, fewer evaluations
+    assert slice_seconds(2) == MAX_SLICE_SECONDS
+    assert slice_seconds(4) * 4 == pytest.approx(ROUND_SECONDS)  # a command waits one round at most
+    assert slice_seconds(50) == MIN_SLICE_SECONDS  # never so short that a slice is mostly overhead
+    assert slice_seconds(0) == MAX_SLICE_SECONDS
