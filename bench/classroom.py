@@ -110,6 +110,13 @@ async def run_size(base: str, n: int, warmup: float, seconds: float, with_dashbo
         try:
             for s in streams:
                 await s.ws.send(json.dumps({"type": "play"}))
+            # The class's training step compiles in the background (steps eager meanwhile): the
+            # warm-up starts once it is ready, as in a lesson after its first minute.
+            compile_deadline = time.monotonic() + 300
+            while time.monotonic() < compile_deadline:
+                await asyncio.sleep(0.5)
+                if not (await http.get("/api/health")).json().get("compiled_steps", {}).get("compiling"):
+                    break
             t0 = time.monotonic() + warmup
             t1 = t0 + seconds
             await asyncio.sleep(warmup)

@@ -77,9 +77,19 @@ def plain_epochs_per_second(n_sessions: int, seconds: float) -> float:
     return epochs / (time.perf_counter() - start)
 
 
-def engine_run(configs: list[SessionConfig], seconds: float, watch: int = 0) -> dict[str, float]:
+def wait_for_compiles(engine: Engine, timeout: float = 300.0) -> None:
+    """Until every queued compile of the engine's groups has finished (steps are eager meanwhile)."""
+    deadline = time.monotonic() + timeout
+    for group in list(engine._groups.values()):
+        for compiled in list(group.compiled.variants.values()) if group.compiled else []:
+            compiled.done.wait(max(0.0, deadline - time.monotonic()))
+
+
+def engine_run(
+    configs: list[SessionConfig], seconds: float, watch: int = 0, compile_steps: bool = True
+) -> dict[str, float]:
     """Play every config in one engine for `seconds`; per-session and aggregate rates."""
-    engine = Engine(Settings(stream_fps=20))
+    engine = Engine(Settings(stream_fps=20, compile_steps=compile_steps))
     engine.start()
     try:
         ids = [f"s{i}" for i in range(len(configs))]
@@ -91,6 +101,7 @@ def engine_run(configs: list[SessionConfig], seconds: float, watch: int = 0) -> 
         for sid in ids:
             engine.play(sid).result()
         time.sleep(0.5)  # warm up
+        wait_for_compiles(engine)
         e0 = {sid: engine.state(sid).epoch for sid in ids}
         s0 = {sid: engine.state(sid).step for sid in ids}
         f0 = [w.frames for w in watchers]
@@ -130,12 +141,16 @@ def main() -> None:
     print(f"ratio engine/plain: {ours['min_epochs_per_s'] / plain:.2f}x")
 
     print("\n== N sessions, default config, aggregate session-steps/s ==")
-    print(f"{'N':>5} {'plain':>12} {'batched':>12} {'ratio':>7} {'min epochs/s/session':>22}")
+    print("(eager: every step uncompiled; compiled: NNPG_COMPILE_STEPS' default, measured once compiled)")
+    print(f"{'N':>5} {'plain':>10} {'eager':>10} {'compiled':>10} {'ratio':>7} {'compiled/eager':>15} "
+          f"{'min epochs/s/session':>21}")
     for n in [int(s) for s in args.sizes.split(",")]:
         plain_steps = plain_epochs_per_second(n, args.seconds) * STEPS_PER_EPOCH
+        eager = engine_run([default] * n, args.seconds, compile_steps=False)
         run = engine_run([default] * n, args.seconds)
-        print(f"{n:>5} {plain_steps:>12.0f} {run['session_steps_per_s']:>12.0f} "
-              f"{run['session_steps_per_s'] / plain_steps:>6.1f}x {run['min_epochs_per_s']:>22.1f}")
+        print(f"{n:>5} {plain_steps:>10.0f} {eager['session_steps_per_s']:>10.0f} {run['session_steps_per_s']:>10.0f} "
+              f"{run['session_steps_per_s'] / plain_steps:>6.1f}x "
+              f"{run['session_steps_per_s'] / eager['session_steps_per_s']:>14.2f}x {run['min_epochs_per_s']:>21.1f}")
 
     print("\n== mixed class: 60 sessions over 6 shapes and activations ==")
     shapes = [([4, 2], "tanh"), ([8, 8], "relu"), ([6], "sigmoid"), ([4, 4, 4], "tanh"), ([8], "linear"), ([3], "relu")]

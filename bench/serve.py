@@ -319,6 +319,7 @@ class SizeResult:
     threads: int
     load: tuple[float, float, float]
     setup_s: float
+    compile_wait_s: float
 
 
 async def create_sessions(base: str, n: int, concurrency: int) -> list[tuple[str, str]]:
@@ -358,6 +359,30 @@ async def delete_sessions(base: str, sessions: list[tuple[str, str]], concurrenc
             return -1
 
 
+async def await_compiled_steps(base: str, sessions: list[tuple[str, str]], concurrency: int, timeout: float) -> float:
+    """Play every session until the server's compiled training steps are ready (they compile in
+    the background, steps eager meanwhile), then pause them again; the seconds it took."""
+    sem = asyncio.Semaphore(concurrency)
+    t0 = time.monotonic()
+    async with httpx.AsyncClient(base_url=base, trust_env=False, timeout=30.0) as http:
+
+        async def each(action: str) -> None:
+            async def one(sid: str, token: str) -> None:
+                async with sem:
+                    await http.post(f"/api/sessions/{sid}/{action}", headers={"Authorization": f"Bearer {token}"})
+
+            await asyncio.gather(*(one(s, t) for s, t in sessions))
+
+        await each("play")
+        while time.monotonic() - t0 < timeout:
+            await asyncio.sleep(0.5)
+            steps = (await http.get("/api/health")).json().get("compiled_steps", {})
+            if not steps.get("compiling"):
+                break
+        await each("pause")
+    return time.monotonic() - t0
+
+
 def run_size(server: Server, n: int, args: argparse.Namespace) -> SizeResult:
     pid = server.proc.pid
     ws_base = server.base.replace("http://", "ws://")
@@ -365,6 +390,7 @@ def run_size(server: Server, n: int, args: argparse.Namespace) -> SizeResult:
     t_setup = time.monotonic()
     sessions = asyncio.run(asyncio.wait_for(create_sessions(server.base, n, args.concurrency), 60 + n))
     try:
+        compile_wait = asyncio.run(await_compiled_steps(server.base, sessions, args.concurrency, args.compile_wait))
         budget = 60 + n * 0.5 + args.warmup + args.seconds + 2 * COMMAND_TIMEOUT
         chunks = [sessions[i::procs] for i in range(procs)]
         firsts = [sum(len(c) for c in chunks[:i]) for i in range(procs)]
@@ -440,6 +466,7 @@ def run_size(server: Server, n: int, args: argparse.Namespace) -> SizeResult:
             threads=b.threads,
             load=loads[0],
             setup_s=t_setup,
+            compile_wait_s=compile_wait,
         )
     finally:
         left = asyncio.run(asyncio.wait_for(delete_sessions(server.base, sessions, args.concurrency), 60 + n))
@@ -544,7 +571,8 @@ def report(rows: list[SizeResult], args: argparse.Namespace) -> None:
             f"  N={r.n}: {len(s.lr)} lr + {len(s.pause)} pause commands; no frame within {COMMAND_TIMEOUT:.0f} s "
             f"for {s.missed_kinds['lr']} lr, {s.missed_kinds['pause']} pause, {s.missed_kinds['play']} (untimed) "
             f"play; sessions paused {paused:.1f}% of the window on average; "
-            f"setup {r.setup_s:.1f} s; server peak RSS {r.rss_peak / 2**20:.0f} MB, {r.threads} threads"
+            f"setup {r.setup_s:.1f} s (compiled steps ready after {r.compile_wait_s:.1f} s of play); "
+            f"server peak RSS {r.rss_peak / 2**20:.0f} MB, {r.threads} threads"
         )
         for e in sorted(set(s.errors))[:3]:
             print(f"    client error: {e}")
@@ -601,6 +629,8 @@ def main() -> int:
     parser.add_argument("--client-procs", type=int, default=1, help="client processes (split the clients)")
     parser.add_argument("--concurrency", type=int, default=8, help="REST calls / websocket opens at once")
     parser.add_argument("--startup-timeout", type=float, default=60.0)
+    parser.add_argument("--compile-wait", type=float, default=300.0,
+                        help="at most this many seconds of play before each N, for the compiled steps to be ready")
     args = parser.parse_args()
     try:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]

@@ -216,6 +216,14 @@ class Engine(EngineCore):
     def session_ids(self) -> list[str]:
         return list(self._sessions)
 
+    def compiled_steps(self) -> dict[str, int]:
+        """How many compiled training steps (engine/compiled.py) are compiling, ready or failed."""
+        counts = dict.fromkeys(("compiling", "ready", "failed"), 0)
+        for group in list(self._groups.values()):  # a snapshot: groups come and go on the worker
+            for compiled in list(group.compiled.variants.values()) if group.compiled else []:
+                counts[compiled.state] += 1
+        return counts
+
     def history(self, session_id: str) -> "Future[dict[str, Any]]":
         def run() -> dict[str, Any]:
             s = self._get(session_id)

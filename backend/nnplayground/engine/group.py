@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from .compiled import MIN_ROWS, CompiledSteps, StepInputs, StepVariant
 from .functions import predicted_class
 from .network import BatchedNetwork, buffer_shapes, parameter_shapes
 from .optim import OPTIMIZERS
@@ -84,7 +85,7 @@ class ParkedEpochs:
 class Group:
     """Stacked tensors of same-shape sessions and the batched step and evaluation."""
 
-    def __init__(self, key: GroupKey, device: torch.device) -> None:
+    def __init__(self, key: GroupKey, device: torch.device, compile_steps: bool = False) -> None:
         self.key = key
         self.device = device
         self.net = BatchedNetwork(key)
@@ -100,12 +101,19 @@ class Group:
         self.host: dict[str, np.ndarray] = {f: np.zeros(0, dtype=np.int64) for f in HOST_FIELDS}
         self.schedules = ScheduleTable(0)
         self._views: tuple[int, dict[str, torch.Tensor]] | None = None  # (k, name -> tensor[:k])
+        # The compiled step's arguments built from those views: (views, variant, inputs).
+        self._step_inputs: tuple[dict[str, torch.Tensor], StepVariant, StepInputs] | None = None
         self.noise_like = torch.randn_like  # tests swap in a recorder, like net.dropout_masks
         self.last_grad_norms = np.zeros((0, len(self.net.layers)))  # at the last epoch-ending step
         # (weights and biases, layers): 1 where a flat gradient entry belongs to a layer.
         wb = [n for n in self.param_names if n[0] in "Wb"]
         layer = torch.tensor([int(n[1:]) for n in wb for _ in range(int(np.prod(self.shapes[n])))])
         self._layer_matrix = torch.nn.functional.one_hot(layer, len(self.net.layers)).to(device, torch.float32)
+        # Compiled steps (engine/compiled.py) for a hand-written backward without random masks.
+        self.compiled = (
+            CompiledSteps(self.net, self.optimizer, self.param_names)
+            if compile_steps and self.net.manual and key.dropout == 0 else None
+        )
 
     @property
     def manual_backward(self) -> bool:
@@ -297,28 +305,13 @@ class Group:
             rates = self.schedules.rates(k, h["epoch"][:k], h["step"][:k], h["epoch_len"][:k])
             v["lr"].copy_(torch.from_numpy(rates))
         scale = 1.0 / xb.shape[1] if mask is None else mask / count[:, None, None]
-        if self.net.manual:
-            params = {n: v[n] for n in self.param_names}
-            grads = self.net.backward(params, xb, yb, scale)
-            grad_list = [grads[n] for n in self.param_names]
-            self._add_penalty_gradients(params, grads, grad_list, k)
-        else:
-            params = {n: v[n].detach().requires_grad_() for n in self.param_names}
-            buffers = {n: v[n] for n in self.net.buffer_names}
-            z = self.net.forward(params, buffers, xb, train=True, mask=mask, count=count)
-            total = self.net.per_session_loss(z, yb, mask, count).sum() + self._penalty(params, k)
-            grad_list = list(torch.autograd.grad(total, list(params.values()), materialize_grads=True))
-        with torch.no_grad():
-            if (h["steps_in_epoch"][:k] + 1 >= h["epoch_len"][:k]).any():
-                self.last_grad_norms = self._layer_norms(grad_list, k)  # raw, before clipping
-            if h["clip_on"][:k].any():
-                self._clip(grad_list, k)
-            hyper = {n: v[n] for n in self.hyper_names}
-            if "weight_decay" in hyper and not h["decay_on"][:k].any():
-                del hyper["weight_decay"]  # no row decays: skip the extra ops
-            hyper["t"].add_(1)
-            slots = {s: [v[f"{s}.{p}"] for p in self.param_names] for s in self.optimizer.slots}
-            self.optimizer.update([v[n] for n in self.param_names], grad_list, slots, hyper)
+        epoch_ends = bool((h["steps_in_epoch"][:k] + 1 >= h["epoch_len"][:k]).any())
+        norms = self._compiled_step(k, v, xb, yb, mask)
+        if norms is None:
+            grad_list = self._gradients(k, v, xb, yb, mask, count, scale)
+            self._update(k, v, grad_list, epoch_ends)
+        elif epoch_ends:  # the compiled step updated the rows already
+            self.last_grad_norms = norms.cpu().numpy()
         h["steps_in_epoch"][:k] += 1
         h["step"][:k] += 1
         done = h["steps_in_epoch"][:k] >= h["epoch_len"][:k]
@@ -328,6 +321,62 @@ class Group:
         h["steps_in_epoch"][rows] = 0
         h["epoch"][rows] += 1
         return rows
+
+    def _gradients(
+        self, k: int, v: dict[str, torch.Tensor], xb: torch.Tensor, yb: torch.Tensor, mask: torch.Tensor | None,
+        count: torch.Tensor | None, scale: torch.Tensor | float,
+    ) -> list[torch.Tensor]:
+        """The eager step's first half: gradients of the running rows, penalties included."""
+        if self.net.manual:
+            params = {n: v[n] for n in self.param_names}
+            grads = self.net.backward(params, xb, yb, scale)
+            grad_list = [grads[n] for n in self.param_names]
+            self._add_penalty_gradients(params, grads, grad_list, k)
+            return grad_list
+        params = {n: v[n].detach().requires_grad_() for n in self.param_names}
+        buffers = {n: v[n] for n in self.net.buffer_names}
+        z = self.net.forward(params, buffers, xb, train=True, mask=mask, count=count)
+        total = self.net.per_session_loss(z, yb, mask, count).sum() + self._penalty(params, k)
+        return list(torch.autograd.grad(total, list(params.values()), materialize_grads=True))
+
+    @torch.no_grad()
+    def _update(self, k: int, v: dict[str, torch.Tensor], grad_list: list[torch.Tensor], epoch_ends: bool) -> None:
+        """The eager step's second half: gradient norms, clipping, the optimiser update."""
+        h = self.host
+        if epoch_ends:
+            self.last_grad_norms = self._layer_norms(grad_list, k)  # raw, before clipping
+        if h["clip_on"][:k].any():
+            self._clip(grad_list, k)
+        hyper = {n: v[n] for n in self.hyper_names}
+        if "weight_decay" in hyper and not h["decay_on"][:k].any():
+            del hyper["weight_decay"]  # no row decays: skip the extra ops
+        hyper["t"].add_(1)
+        slots = {s: [v[f"{s}.{p}"] for p in self.param_names] for s in self.optimizer.slots}
+        self.optimizer.update([v[n] for n in self.param_names], grad_list, slots, hyper)
+
+    def _compiled_step(
+        self, k: int, v: dict[str, torch.Tensor], xb: torch.Tensor, yb: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor | None:
+        """Step the running rows with a compiled graph, if this step's variant has one ready;
+        returns each layer's gradient norm (k, layers), or None when the eager step must run."""
+        h = self.host
+        if self.compiled is None or mask is not None or k < MIN_ROWS or not self.net.manual or h["clip_on"][:k].any():
+            return None
+        l1_on, l2_on, decay_on = (bool(h[f][:k].any()) for f in ("l1_on", "l2_on", "decay_on"))
+        variant = StepVariant(xb.shape[1], l1_on, l2_on, decay_on, xb.dtype)
+        cached = self._step_inputs
+        if cached is None or cached[0] is not v or cached[1] != variant:
+            names = ["lr", "t", *self.optimizer.hyper, *self.optimizer.scalars]
+            cached = self._step_inputs = (v, variant, StepInputs(
+                [v[n] for n in self.param_names],
+                {s: [v[f"{s}.{p}"] for p in self.param_names] for s in self.optimizer.slots},
+                {n: v[n] for n in names if n != "weight_decay" or decay_on}, xb, yb,
+                v["l1"][:, None, None] if l1_on else None, v["l2"][:, None, None] if l2_on else None,
+            ))
+        base = cached[2]
+        inputs = StepInputs(base.params, base.slots, base.hyper, xb.contiguous(), yb.contiguous(), base.l1, base.l2)
+        compiled = self.compiled.get(variant, lambda: inputs)
+        return None if compiled is None else compiled(inputs)
 
     def park(self, rows: np.ndarray) -> ParkedEpochs:
         """Copy what evaluating these rows' epoch ends needs; see ParkedEpochs."""

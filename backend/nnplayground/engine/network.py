@@ -115,6 +115,13 @@ def initial_state(key: "GroupKey", init: str, gen: torch.Generator) -> dict[str,
 
 
 DropoutMasks = Callable[[tuple[int, ...], float, torch.device], torch.Tensor]
+Product = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def broadcast_product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """(k, n, m) @ (k, m, p) as a multiply and a sum over m, which a compiler fuses into one loop
+    (BLAS pays a call per tiny matrix; widths here are at most a few dozen)."""
+    return (a.unsqueeze(-1) * b.unsqueeze(1)).sum(dim=2)  # (k, n, m, p) -> (k, n, p)
 
 
 def bernoulli_masks(shape: tuple[int, ...], p: float, device: torch.device) -> torch.Tensor:
@@ -223,13 +230,24 @@ class BatchedNetwork:
 
     @torch.no_grad()
     def backward(
-        self, p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, scale: torch.Tensor | float
+        self, p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, scale: torch.Tensor | float,
+        product: Product | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Gradients of the per-session mean loss by hand (only when `manual`); same masks as forward."""
+        """Gradients of the per-session mean loss by hand (only when `manual`); same masks as forward.
+
+        `product` replaces torch's batched matrix products (engine/compiled.py passes
+        broadcast_product, which a compiler fuses with the rest of the step)."""
+        mm = torch.bmm if product is None else product
+
+        def affine(h: torch.Tensor, i: int) -> torch.Tensor:
+            if product is None:
+                return torch.baddbmm(p[f"b{i}"], h, p[f"W{i}"])
+            return product(h, p[f"W{i}"]) + p[f"b{i}"]
+
         inputs, pre, drops = [x], [], []  # layer inputs, hidden pre-activations, dropout masks
         h = x
         for lp, act in zip(self.layers, self.acts, strict=True):
-            z = torch.baddbmm(p[f"b{lp.index}"], h, p[f"W{lp.index}"])  # (k, points, units)
+            z = affine(h, lp.index)  # (k, points, units)
             if act is None:
                 h = z
                 break
@@ -244,10 +262,10 @@ class BatchedNetwork:
         grads: dict[str, torch.Tensor] = {}
         for lp in reversed(self.layers):
             i = lp.index
-            grads[f"W{i}"] = torch.bmm(inputs[i].transpose(1, 2), g)  # (k, in, out)
+            grads[f"W{i}"] = mm(inputs[i].transpose(1, 2), g)  # (k, in, out)
             grads[f"b{i}"] = g.sum(dim=1, keepdim=True)  # (k, 1, out)
             if i > 0:
-                g = torch.bmm(g, p[f"W{i}"].transpose(1, 2))  # (k, points, in)
+                g = mm(g, p[f"W{i}"].transpose(1, 2))  # (k, points, in)
                 if drops[i - 1] is not None:
                     g = g * drops[i - 1]
                 z, a = pre[i - 1]

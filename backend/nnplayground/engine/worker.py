@@ -173,7 +173,7 @@ class EngineCore:
         key = session.key()
         group = self._groups.get(key)
         if group is None:
-            group = self._groups[key] = Group(key, self.device)
+            group = self._groups[key] = Group(key, self.device, self.settings.compile_steps)
         group.add(session, row if row is not None else session.fresh_row(key), session.config.training.schedule)
         if session.wants_training:
             group.set_running(session.row, True)

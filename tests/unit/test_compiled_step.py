@@ -1,0 +1,176 @@
+"""Compiled training steps (engine/compiled.py) train exactly as torch.nn + torch.optim would.
+
+A group of MIN_ROWS sessions steps once eagerly (which queues the compile), waits for its graph,
+and takes the remaining steps compiled; every session is then replayed through torch's own
+modules and optimiser, as in test_engine_equivalence.py, and the weights must agree.
+"""
+
+import time
+from typing import Any
+
+import pytest
+import torch
+from test_engine_equivalence import ATOL, RTOL, STEPS, Recorder, gentle, make_config, reference_run
+
+from nnplayground import catalog
+from nnplayground.config import Settings
+from nnplayground.engine import Engine
+from nnplayground.engine.compiled import MIN_ROWS, CompiledStep
+from nnplayground.engine.functions import activation
+from nnplayground.engine.group import Group
+from nnplayground.engine.session import Session, SessionData
+from nnplayground.schemas import SessionConfig
+
+COMPILE_TIMEOUT = 300.0  # seconds; a cold compile takes 5-30 s on a 2-core machine
+MANUAL = [name for name in catalog.ACTIVATIONS if activation(name, 0.01).derivative is not None]
+
+
+def compiled_group(config: dict[str, Any], lrs: tuple[float, ...]) -> tuple[Group, list[Session], list[Any]]:
+    """MIN_ROWS running sessions of one config (rates cycling through lrs) in a compiling group."""
+    sessions, initial = [], []
+    group = None
+    for i in range(MIN_ROWS):
+        training = {**make_config()["training"], **config.get("training", {}), "learning_rate": lrs[i % len(lrs)]}
+        cfg = SessionConfig.model_validate(make_config(**{**config, "training": training}))
+        s = Session(str(i), cfg, SessionData.build(cfg, 1), init_count=i)
+        if group is None:
+            group = Group(s.key(), torch.device("cpu"), compile_steps=True)
+        row = s.fresh_row(s.key())
+        group.add(s, row, cfg.training.schedule)
+        group.set_running(s.row, True)
+        sessions.append(s)
+        initial.append(row.params)
+    assert group is not None
+    return group, sessions, initial
+
+
+def train_compiled(group: Group, steps: int) -> None:
+    """One eager step queues the compile; the rest run compiled once it is ready."""
+    group.step()
+    assert group.compiled is not None
+    (compiled,) = group.compiled.variants.values()
+    assert compiled.done.wait(COMPILE_TIMEOUT), "the compile did not finish"
+    assert compiled.state == "ready"
+    for _ in range(steps - 1):
+        group.step()
+    assert compiled.calls == steps - 1, "every step after the compile should take the compiled graph"
+
+
+def check_against_torch(config: dict[str, Any], lrs: tuple[float, ...] = (0.03, 0.1, 0.01)) -> None:
+    group, sessions, initial = compiled_group(config, lrs)
+    rec = Recorder(group)
+    train_compiled(group, STEPS)
+    for row, (s, params) in enumerate(zip(sessions, initial, strict=True)):
+        ref = reference_run(group, s, params, rec, row).row_params()
+        ours = group.export_params(s.row)
+        for name in ref:
+            torch.testing.assert_close(ours[name], ref[name], atol=ATOL, rtol=RTOL, msg=lambda m, n=name: f"{n}: {m}")
+
+
+# Every optimiser, each with another activation (all of them compile the same backward code).
+PAIRS = list(zip(catalog.OPTIMIZERS, MANUAL, strict=False))
+
+
+@pytest.mark.parametrize(("optimizer", "act"), PAIRS, ids=[f"{o}-{a}" for o, a in PAIRS])
+def test_every_optimizer_compiled(optimizer: str, act: str) -> None:
+    decay = {"weight_decay": 0.001} if optimizer in ("sgd", "adamw") else {}
+    check_against_torch(
+        {"network": {"activation": act}, "training": {"optimizer": optimizer, **decay}}, lrs=gentle(optimizer)
+    )
+
+
+@pytest.mark.parametrize("act", MANUAL[len(PAIRS):])
+def test_the_other_activations_compiled(act: str) -> None:
+    check_against_torch({"network": {"activation": act}})
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"training": {"regularization": "l1", "regularization_rate": 0.001}},
+        {"training": {"regularization": "l2", "regularization_rate": 0.01}},
+        {"data": {"dataset": "blobs", "classes": 3}, "training": {"loss": "cce"}},
+        {"problem": "regression", "training": {"loss": "huber", "huber_delta": 0.3}},
+    ],
+    ids=["l1", "l2", "cce-3", "huber"],
+)
+def test_penalties_and_losses_compiled(over: dict[str, Any]) -> None:
+    check_against_torch(over, lrs=(0.01, 0.03, 0.003))
+
+
+def test_gradient_norms_match_the_eager_step() -> None:
+    config = {"network": {"activation": "relu"}}
+    compiled, _, _ = compiled_group(config, (0.03,))
+    eager, _, _ = compiled_group(config, (0.03,))
+    eager.compiled = None
+    # Every row ends its epoch at step 3 (30 points, batches of 10): norms are taken then.
+    train_compiled(compiled, 3)
+    for _ in range(3):
+        eager.step()
+    assert compiled.last_grad_norms.shape == (MIN_ROWS, len(compiled.net.layers))
+    assert (compiled.last_grad_norms > 0).all()
+    torch.testing.assert_close(
+        torch.from_numpy(compiled.last_grad_norms), torch.from_numpy(eager.last_grad_norms), atol=1e-6, rtol=1e-5
+    )
+
+
+def test_what_does_not_compile_steps_eagerly() -> None:
+    few, _, _ = compiled_group({}, (0.03,))
+    few.set_running(0, False)  # MIN_ROWS - 1 running: not worth a compile
+    few.step()
+    assert few.compiled is not None and not few.compiled.variants
+    for over in ({"network": {"dropout": 0.2}}, {"network": {"activation": "prelu"}},
+                 {"network": {"batch_norm": "before"}}):
+        group, _, _ = compiled_group(over, (0.03,))
+        assert group.compiled is None, over  # random masks or autograd: always eager
+    clipped, _, _ = compiled_group({"training": {"clip": "norm", "clip_value": 0.05}}, (0.03,))
+    clipped.step()
+    assert clipped.compiled is not None and not clipped.compiled.variants
+
+
+def test_a_failed_compile_leaves_the_group_training_eagerly(monkeypatch: pytest.MonkeyPatch) -> None:
+    group, _, _ = compiled_group({"network": {"hidden_layers": [3, 3]}}, (0.03,))
+    eager, _, _ = compiled_group({"network": {"hidden_layers": [3, 3]}}, (0.03,))
+    eager.compiled = None
+    # A real failure: no C++ compiler, and no cached graph to fall back on.
+    no_compiler = {"cpp.cxx": ("/nonexistent/c++",), "fx_graph_cache": False}
+    monkeypatch.setattr(CompiledStep, "inductor_options", no_compiler)
+    group.step()
+    assert group.compiled is not None
+    (compiled,) = group.compiled.variants.values()
+    assert compiled.done.wait(COMPILE_TIMEOUT)
+    assert compiled.state == "failed"
+    eager.step()
+    for _ in range(20):
+        group.step()
+        eager.step()
+    assert compiled.calls == 0
+    for name in group.param_names:
+        torch.testing.assert_close(group.tensors[name][:MIN_ROWS], eager.tensors[name][:MIN_ROWS])
+
+
+def test_the_engine_compiles_a_class_and_it_trains_on(tmp_path: Any) -> None:
+    engine = Engine(Settings(data_dir=tmp_path, compile_steps=True, frame_builder="thread"))
+    engine.start()
+    try:
+        ids = [f"s{i}" for i in range(MIN_ROWS + 2)]
+        for sid in ids:
+            engine.create_session(sid, SessionConfig()).result()
+            engine.play(sid).result()
+        (group,) = engine._groups.values()
+        deadline = time.monotonic() + COMPILE_TIMEOUT
+        while not (group.compiled and any(c.done.is_set() for c in group.compiled.variants.values())):
+            assert time.monotonic() < deadline, "no compile finished"
+            time.sleep(0.2)
+        (compiled,) = group.compiled.variants.values()
+        assert compiled.state == "ready"
+        engine.pause(ids[0]).result()  # sessions come and go: the graph takes any count of rows
+        epochs = {sid: engine.state(sid).epoch for sid in ids}
+        calls = compiled.calls
+        deadline = time.monotonic() + 60
+        while compiled.calls < calls + 50 or any(engine.state(s).epoch <= epochs[s] for s in ids[1:]):
+            assert time.monotonic() < deadline, "the class stopped training"
+            time.sleep(0.1)
+        assert engine.state(ids[0]).epoch == epochs[ids[0]], "a paused session must not train"
+    finally:
+        engine.stop()
