@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from live_server import BenchError, start_server, stop_server
+from live_server import BenchError, start_server, stop_server, wait_for_compiled_steps
 from websockets.asyncio.client import ClientConnection, connect
 
 MIN_ROSTERS_PER_S = 2.0
@@ -112,11 +112,7 @@ async def run_size(base: str, n: int, warmup: float, seconds: float, with_dashbo
                 await s.ws.send(json.dumps({"type": "play"}))
             # The class's training step compiles in the background (steps eager meanwhile): the
             # warm-up starts once it is ready, as in a lesson after its first minute.
-            compile_deadline = time.monotonic() + 300
-            while time.monotonic() < compile_deadline:
-                await asyncio.sleep(0.5)
-                if not (await http.get("/api/health")).json().get("compiled_steps", {}).get("compiling"):
-                    break
+            compile_wait_s = await wait_for_compiled_steps(http, n)
             t0 = time.monotonic() + warmup
             t1 = t0 + seconds
             await asyncio.sleep(warmup)
@@ -148,7 +144,7 @@ async def run_size(base: str, n: int, warmup: float, seconds: float, with_dashbo
         "eps_min": min(eps) if eps else 0.0, "eps_median": statistics.median(eps) if eps else 0.0,
         "rosters_per_s": len(rosters) / seconds, "whole_rosters_per_s": len(whole) / seconds,
         "roster_bytes": statistics.mean(b for _, _, b in rosters) if rosters else 0,
-        "client_cpu_pct": client_cpu,
+        "client_cpu_pct": client_cpu, "compile_wait_s": compile_wait_s,
         "errors": [s.error for s in [*streams, dashboard] if s.error and "ConnectionClosed" not in s.error][:3],
     }
 
@@ -170,8 +166,8 @@ def main() -> int:
         try:
             print(f"load average {os.getloadavg()}, device cpu, {args.seconds:.0f} s windows")
             print("| N | student frames/s min / median | epochs/s min / median | rosters/s (whole) "
-                  "| bytes/roster | client CPU |")
-            print("| --- | --- | --- | --- | --- | --- |")
+                  "| bytes/roster | client CPU | compiled after |")
+            print("| --- | --- | --- | --- | --- | --- | --- |")
             failed = False
             runs = [(n, dash) for n in sizes for dash in ((True, False) if args.compare else (True,))]
             for n, dash in runs:
@@ -179,7 +175,8 @@ def main() -> int:
                 label = f"{n}" if dash else f"{n}, no dashboard"
                 print(f"| {label} | {r['fps_min']:.1f} / {r['fps_median']:.1f} | {r['eps_min']:.1f} / "
                       f"{r['eps_median']:.1f} | {r['rosters_per_s']:.1f} ({r['whole_rosters_per_s']:.1f}) "
-                      f"| {r['roster_bytes']:,.0f} | {r['client_cpu_pct']:.0f} % |", flush=True)
+                      f"| {r['roster_bytes']:,.0f} | {r['client_cpu_pct']:.0f} % | {r['compile_wait_s']:.1f} s |",
+                      flush=True)
                 if r["errors"]:
                     print(f"  errors: {r['errors']}")
                 ok = r["whole_rosters_per_s"] >= MIN_ROSTERS_PER_S and r["fps_min"] >= MIN_STUDENT_FPS

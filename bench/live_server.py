@@ -1,5 +1,6 @@
 """A real `nnplayground serve` process for the benchmarks: start it on a free port, stop it."""
 
+import asyncio
 import os
 import signal
 import socket
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from nnplayground.engine.compiled import MIN_ROWS as MIN_COMPILED_ROWS
 
 
 class BenchError(Exception):
@@ -94,3 +97,19 @@ def stop_server(server: Server) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+async def wait_for_compiled_steps(http: httpx.AsyncClient, playing: int, timeout: float = 300.0) -> float:
+    """Seconds until the server's compiled training steps are ready (they compile in the
+    background once 8 sessions of one shape play; steps are eager meanwhile). No wait when the
+    server does not compile or fewer sessions play."""
+    t0 = time.monotonic()
+    steps = (await http.get("/api/health")).json().get("compiled_steps", {})
+    if not steps.get("enabled") or playing < MIN_COMPILED_ROWS:
+        return 0.0
+    while time.monotonic() - t0 < timeout:
+        steps = (await http.get("/api/health")).json()["compiled_steps"]
+        if not steps["compiling"] and steps["ready"] + steps["failed"] > 0:
+            break
+        await asyncio.sleep(0.5)
+    return time.monotonic() - t0

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from live_server import BenchError, Server, start_server, stop_server
+from live_server import BenchError, Server, start_server, stop_server, wait_for_compiled_steps
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
@@ -360,8 +360,8 @@ async def delete_sessions(base: str, sessions: list[tuple[str, str]], concurrenc
 
 
 async def await_compiled_steps(base: str, sessions: list[tuple[str, str]], concurrency: int, timeout: float) -> float:
-    """Play every session until the server's compiled training steps are ready (they compile in
-    the background, steps eager meanwhile), then pause them again; the seconds it took."""
+    """Play every session until the server's compiled training steps are ready, then pause them
+    again, so the clients start from the same point with or without compiling; the seconds."""
     sem = asyncio.Semaphore(concurrency)
     t0 = time.monotonic()
     async with httpx.AsyncClient(base_url=base, trust_env=False, timeout=30.0) as http:
@@ -374,11 +374,7 @@ async def await_compiled_steps(base: str, sessions: list[tuple[str, str]], concu
             await asyncio.gather(*(one(s, t) for s, t in sessions))
 
         await each("play")
-        while time.monotonic() - t0 < timeout:
-            await asyncio.sleep(0.5)
-            steps = (await http.get("/api/health")).json().get("compiled_steps", {})
-            if not steps.get("compiling"):
-                break
+        await wait_for_compiled_steps(http, len(sessions), timeout)
         await each("pause")
     return time.monotonic() - t0
 

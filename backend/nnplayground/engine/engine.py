@@ -216,9 +216,11 @@ class Engine(EngineCore):
     def session_ids(self) -> list[str]:
         return list(self._sessions)
 
-    def compiled_steps(self) -> dict[str, int]:
-        """How many compiled training steps (engine/compiled.py) are compiling, ready or failed."""
-        counts = dict.fromkeys(("compiling", "ready", "failed"), 0)
+    def compiled_steps(self) -> dict[str, Any]:
+        """Whether training steps are compiled (engine/compiled.py), and how many are compiling,
+        ready or failed."""
+        counts: dict[str, Any] = dict.fromkeys(("compiling", "ready", "failed"), 0)
+        counts["enabled"] = self.settings.compile_steps
         for group in list(self._groups.values()):  # a snapshot: groups come and go on the worker
             for compiled in list(group.compiled.variants.values()) if group.compiled else []:
                 counts[compiled.state] += 1
