@@ -22,6 +22,13 @@ def test_health(client, new_session):
     new_session()
     new_session()
     assert client.get("/api/health").json()["sessions"] == 2
+    # Two paused sessions: nothing to compile yet, but compiling is on by default.
+    assert body["compiled_steps"] == {"enabled": True, "compiling": 0, "ready": 0, "failed": 0}
+
+
+def test_health_says_when_steps_are_not_compiled(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(data_dir=tmp_path, compile_steps=False))) as c:
+        assert c.get("/api/health").json()["compiled_steps"]["enabled"] is False
 
 
 def test_catalog_lists_every_registry(client):
