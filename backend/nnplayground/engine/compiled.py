@@ -4,7 +4,7 @@ Why: at classroom scale the step's arithmetic is tiny, and its cost is the per-c
 some sixty small torch ops over (sessions, batch, width) tensors. Compiled, the hand-written
 backward pass (with its batched products written as multiply-and-sum, see
 `network.broadcast_product`), the L1/L2 gradients and the optimiser update become one graph of a
-few fused kernels: 2-3x fewer microseconds per step at 100 sessions (docs/performance.md).
+few fused kernels: 1.35-1.9x fewer microseconds per step at 100 sessions (docs/performance.md).
 
 A compile costs seconds of CPU, so it happens on a background thread of its own, one at a time
 server-wide, and only for a group with at least MIN_ROWS running sessions; the group steps
@@ -18,13 +18,14 @@ import logging
 import queue
 import threading
 import time
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from .network import BatchedNetwork, broadcast_product
+from .network import BatchedNetwork, add_penalty_gradients, broadcast_product, layer_norms
 from .optim import BatchedOptimizer
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,9 @@ class StepInputs:
         )
 
 
-def _step_function(net: BatchedNetwork, optimizer: BatchedOptimizer, names: list[str]) -> Callable[..., torch.Tensor]:
+def _step_function(
+    net: BatchedNetwork, optimizer: BatchedOptimizer, names: list[str], layer_matrix: torch.Tensor
+) -> Callable[..., torch.Tensor]:
     """The step as a plain function of tensors: gradients (+ penalties), the update in place, and
     each layer's gradient norm (k, layers), which the diagnostics keep at epoch ends."""
 
@@ -81,24 +84,12 @@ def _step_function(net: BatchedNetwork, optimizer: BatchedOptimizer, names: list
         p = dict(zip(names, params, strict=True))
         grads = net.backward(p, xb, yb, 1.0 / xb.shape[1], product=broadcast_product)
         out = [grads[n] for n in names]
-        for j, name in enumerate(names):  # L1 (rate·sign w) and L2 (rate·w) on weights, not biases
-            if name[0] == "W":
-                if l1 is not None:
-                    out[j] = out[j] + l1 * params[j].sign()
-                if l2 is not None:
-                    out[j] = out[j] + l2 * params[j]
-        squares = [(g * g).sum(dim=(1, 2)) for g in out]  # (k,) per tensor
-        norms = torch.stack(
-            [sum(sq for n, sq in zip(names, squares, strict=True) if n[0] in "Wb" and n[1:] == str(lp.index))
-             for lp in net.layers], dim=1,
-        ).sqrt()  # (k, layers), as Group._layer_norms
+        add_penalty_gradients(names, params, out, l1, l2)
+        norms = layer_norms(names, out, layer_matrix)
         hyper["t"].add_(1)
         optimizer.update(params, out, slots, hyper)
         return norms
 
-    # A code object of its own: dynamo keeps compiled graphs per code object, so every group
-    # (and variant) gets its own cache instead of sharing one that fills up.
-    step.__code__ = step.__code__.replace()
     return step
 
 
@@ -134,14 +125,16 @@ class CompiledStep:
     # changes are thread-local). Tests point "cpp.cxx" at no compiler to see a compile fail.
     inductor_options: dict[str, Any] = {}
 
-    def __init__(self, net: BatchedNetwork, optimizer: BatchedOptimizer, names: list[str],
-                 variant: StepVariant, sample: StepInputs) -> None:
+    def __init__(self, step: Callable[..., torch.Tensor], variant: StepVariant, sample: StepInputs) -> None:
         self.variant = variant
         self.state = "compiling"
         self.calls = 0  # steps taken with the graph (tests, diagnostics)
         self._sample: StepInputs | None = sample.clone()
         options = {"compile_threads": 1, **self.inductor_options}  # no pool of compile workers
-        self._fn = torch.compile(_step_function(net, optimizer, names), dynamic=False, options=options)
+        # A code object of its own: dynamo keeps compiled graphs per code object, so every group
+        # (and variant) gets its own cache instead of sharing one that fills up.
+        step = types.FunctionType(step.__code__.replace(), step.__globals__, closure=step.__closure__)
+        self._fn = torch.compile(step, dynamic=False, options=options)
         self.done = threading.Event()
 
     @property
@@ -193,14 +186,16 @@ def _all_tensors(s: StepInputs) -> Tensors:
 class CompiledSteps:
     """A group's compiled variants: asks for a compile the first time a variant is seen."""
 
-    def __init__(self, net: BatchedNetwork, optimizer: BatchedOptimizer, names: list[str]) -> None:
-        self._net, self._optimizer, self._names = net, optimizer, names
+    def __init__(
+        self, net: BatchedNetwork, optimizer: BatchedOptimizer, names: list[str], layer_matrix: torch.Tensor
+    ) -> None:
+        self._step = _step_function(net, optimizer, names, layer_matrix)
         self.variants: dict[StepVariant, CompiledStep] = {}
 
     def get(self, variant: StepVariant, inputs: Callable[[], StepInputs]) -> "CompiledStep | None":
         """The ready graph for this variant, or None (then one is queued, if there is room)."""
         compiled = self.variants.get(variant)
         if compiled is None and len(self.variants) < MAX_VARIANTS:
-            compiled = self.variants[variant] = CompiledStep(self._net, self._optimizer, self._names, variant, inputs())
+            compiled = self.variants[variant] = CompiledStep(self._step, variant, inputs())
             StepCompiler.shared().submit(compiled)
         return compiled if compiled is not None and compiled.ready else None

@@ -13,7 +13,7 @@ import torch
 
 from .compiled import MIN_ROWS, CompiledSteps, StepInputs, StepVariant
 from .functions import predicted_class
-from .network import BatchedNetwork, buffer_shapes, parameter_shapes
+from .network import BatchedNetwork, add_penalty_gradients, buffer_shapes, layer_norms, parameter_shapes
 from .optim import OPTIMIZERS
 from .schedules import ScheduleTable
 
@@ -108,10 +108,11 @@ class Group:
         # (weights and biases, layers): 1 where a flat gradient entry belongs to a layer.
         wb = [n for n in self.param_names if n[0] in "Wb"]
         layer = torch.tensor([int(n[1:]) for n in wb for _ in range(int(np.prod(self.shapes[n])))])
+        # float32 0/1 entries: a float64 group's gradients promote it, exactly.
         self._layer_matrix = torch.nn.functional.one_hot(layer, len(self.net.layers)).to(device, torch.float32)
         # Compiled steps (engine/compiled.py) for a hand-written backward without random masks.
         self.compiled = (
-            CompiledSteps(self.net, self.optimizer, self.param_names)
+            CompiledSteps(self.net, self.optimizer, self.param_names, self._layer_matrix)
             if compile_steps and self.net.manual and key.dropout == 0 else None
         )
 
@@ -328,10 +329,10 @@ class Group:
     ) -> list[torch.Tensor]:
         """The eager step's first half: gradients of the running rows, penalties included."""
         if self.net.manual:
-            params = {n: v[n] for n in self.param_names}
-            grads = self.net.backward(params, xb, yb, scale)
+            params = [v[n] for n in self.param_names]
+            grads = self.net.backward(dict(zip(self.param_names, params, strict=True)), xb, yb, scale)
             grad_list = [grads[n] for n in self.param_names]
-            self._add_penalty_gradients(params, grads, grad_list, k)
+            add_penalty_gradients(self.param_names, params, grad_list, *self._penalty_rates(k))
             return grad_list
         params = {n: v[n].detach().requires_grad_() for n in self.param_names}
         buffers = {n: v[n] for n in self.net.buffer_names}
@@ -362,16 +363,16 @@ class Group:
         h = self.host
         if self.compiled is None or mask is not None or k < MIN_ROWS or not self.net.manual or h["clip_on"][:k].any():
             return None
-        l1_on, l2_on, decay_on = (bool(h[f][:k].any()) for f in ("l1_on", "l2_on", "decay_on"))
-        variant = StepVariant(xb.shape[1], l1_on, l2_on, decay_on, xb.dtype)
+        l1, l2 = self._penalty_rates(k)
+        decay_on = bool(h["decay_on"][:k].any())
+        variant = StepVariant(xb.shape[1], l1 is not None, l2 is not None, decay_on, xb.dtype)
         cached = self._step_inputs
         if cached is None or cached[0] is not v or cached[1] != variant:
             names = ["lr", "t", *self.optimizer.hyper, *self.optimizer.scalars]
             cached = self._step_inputs = (v, variant, StepInputs(
                 [v[n] for n in self.param_names],
                 {s: [v[f"{s}.{p}"] for p in self.param_names] for s in self.optimizer.slots},
-                {n: v[n] for n in names if n != "weight_decay" or decay_on}, xb, yb,
-                v["l1"][:, None, None] if l1_on else None, v["l2"][:, None, None] if l2_on else None,
+                {n: v[n] for n in names if n != "weight_decay" or decay_on}, xb, yb, l1, l2,
             ))
         base = cached[2]
         inputs = StepInputs(base.params, base.slots, base.hyper, xb.contiguous(), yb.contiguous(), base.l1, base.l2)
@@ -390,21 +391,12 @@ class Group:
     def _weights(self, params: dict[str, torch.Tensor]) -> list[str]:
         return [n for n in self.param_names if n[0] == "W"]
 
-    def _add_penalty_gradients(
-        self, params: dict[str, torch.Tensor], grads: dict[str, torch.Tensor], grad_list: list[torch.Tensor], k: int
-    ) -> None:
-        """L1 (rate·sign w) and L2 (rate·w) gradients on weights, not biases."""
-        l1_on, l2_on = self.host["l1_on"][:k].any(), self.host["l2_on"][:k].any()
-        if not (l1_on or l2_on):
-            return
-        l1, l2 = self.tensors["l1"][:k, None, None], self.tensors["l2"][:k, None, None]
-        for j, name in enumerate(self.param_names):
-            if name[0] == "W":
-                w = params[name]
-                if l1_on:
-                    grad_list[j] = grad_list[j] + l1 * w.sign()
-                if l2_on:
-                    grad_list[j] = grad_list[j] + l2 * w
+    def _penalty_rates(self, k: int) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """The running rows' L1 and L2 rates (k, 1, 1), each None when no row uses it."""
+        v, h = self._running_views(k), self.host
+        l1 = v["l1"][:, None, None] if h["l1_on"][:k].any() else None
+        l2 = v["l2"][:, None, None] if h["l2_on"][:k].any() else None
+        return l1, l2
 
     def _penalty(self, params: dict[str, torch.Tensor], k: int) -> torch.Tensor | float:
         """L1 and L2 penalties on weights (not biases), per-session rates; skipped when all zero."""
@@ -418,13 +410,8 @@ class Group:
         return total
 
     def _layer_norms(self, grads: list[torch.Tensor], k: int) -> np.ndarray:
-        """(k, layers) gradient norm of each layer's weights and bias, for the diagnostics: one
-        flat (k, weights) tensor and a 0/1 (weights, layers) matrix, a handful of ops in all."""
-        wb = [g.reshape(k, -1) for name, g in zip(self.param_names, grads, strict=True) if name[0] in "Wb"]
-        flat = torch.cat(wb, dim=1)  # (k, all weights and biases)
-        if self._layer_matrix.dtype != flat.dtype:  # float64 groups (tests) as well as float32 ones
-            self._layer_matrix = self._layer_matrix.to(flat.dtype)
-        return ((flat * flat) @ self._layer_matrix).sqrt().cpu().numpy()
+        """(k, layers) gradient norm of each layer's weights and bias, for the diagnostics."""
+        return layer_norms(self.param_names, grads, self._layer_matrix).cpu().numpy()
 
     def _clip(self, grads: list[torch.Tensor], k: int) -> None:
         """Per-session clipping as torch.nn.utils does: by total norm, then by value (inf = off)."""

@@ -124,6 +124,28 @@ def broadcast_product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a.unsqueeze(-1) * b.unsqueeze(1)).sum(dim=2)  # (k, n, m, p) -> (k, n, p)
 
 
+def add_penalty_gradients(
+    names: list[str], params: list[torch.Tensor], grads: list[torch.Tensor],
+    l1: torch.Tensor | None, l2: torch.Tensor | None,
+) -> None:
+    """L1 (rate·sign w) and L2 (rate·w) gradients on weights, not biases, added into `grads`;
+    l1, l2 are (k, 1, 1) rates, or None when no row uses that penalty."""
+    for j, name in enumerate(names):
+        if name[0] == "W":
+            if l1 is not None:
+                grads[j] = grads[j] + l1 * params[j].sign()
+            if l2 is not None:
+                grads[j] = grads[j] + l2 * params[j]
+
+
+def layer_norms(names: list[str], grads: list[torch.Tensor], layer_matrix: torch.Tensor) -> torch.Tensor:
+    """(k, layers) norm of each layer's weight and bias gradients, in a handful of ops:
+    `layer_matrix` (weights and biases, layers) is 1 where a flat gradient entry belongs to a layer."""
+    k = grads[0].shape[0]
+    flat = torch.cat([g.reshape(k, -1) for n, g in zip(names, grads, strict=True) if n[0] in "Wb"], dim=1)
+    return ((flat * flat).unsqueeze(-1) * layer_matrix).sum(dim=1).sqrt()  # (k, entries, layers) -> (k, layers)
+
+
 def bernoulli_masks(shape: tuple[int, ...], p: float, device: torch.device) -> torch.Tensor:
     """Inverted dropout: keep with probability 1 - p, scaled by 1 / (1 - p)."""
     return (torch.rand(shape, device=device) >= p).to(torch.get_default_dtype()) / (1 - p)
