@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from .store_schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version, transaction
@@ -118,12 +119,41 @@ def _run(row: sqlite3.Row) -> RunRecord:
     )
 
 
+def packed_history(ckpt: dict[str, Any]) -> dict[str, Any]:
+    """The checkpoint with its history series as tensors, for writing: torch.save pickles a list
+    through a Python callback per number, and 2,000 epochs of eight series took 5 ms a save
+    against 1 ms as tensors (a fifth of a core at 100 autosaved sessions). A series that is not
+    a plain list of numbers (or of equal-length lists, for gradient norms) stays as it is."""
+    history = ckpt.get("history")
+    if not isinstance(history, dict):
+        return ckpt
+    packed = dict(history)
+    for name, values in history.items():
+        if not isinstance(values, list) or not values:
+            continue
+        try:
+            array = np.asarray(values, dtype=np.int64 if name == "epoch" else np.float64)
+        except (TypeError, ValueError):  # ragged norms (epochs recorded before norms were), strings
+            continue
+        if array.ndim == (2 if name == "grad_norms" else 1):
+            packed[name] = torch.from_numpy(array)
+    return {**ckpt, "history": packed}
+
+
+def unpacked_history(ckpt: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint as read back, history series as lists again (files written before packing have lists)."""
+    history = ckpt.get("history")
+    if isinstance(history, dict) and any(isinstance(v, torch.Tensor) for v in history.values()):
+        ckpt["history"] = {n: v.tolist() if isinstance(v, torch.Tensor) else v for n, v in history.items()}
+    return ckpt
+
+
 def write_atomically(path: Path, ckpt: dict[str, Any], fsync: bool = True) -> int:
     """torch.save to a temporary file, flush it to disk, rename it over `path`; returns its size."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "wb") as f:
-            torch.save(ckpt, f)
+            torch.save(packed_history(ckpt), f)
             f.flush()
             if fsync:
                 os.fsync(f.fileno())
@@ -192,7 +222,7 @@ class Store:
         except Exception as e:  # noqa: BLE001 - a damaged file costs that session its weights, not the server
             log.warning("store: cannot read checkpoint %s: %s", path, e)
             return None
-        return ckpt if isinstance(ckpt, dict) else None
+        return unpacked_history(ckpt) if isinstance(ckpt, dict) else None
 
     def _drop_file(self, relative: str | None) -> None:
         if relative:

@@ -91,6 +91,37 @@ def test_sessions_round_trip_with_their_checkpoints(store: Store) -> None:
     assert {r.id: r.state["epoch"] for r in store.load_sessions()} == {"s1": 9, "s2": 0}
 
 
+def test_history_series_are_written_as_tensors_and_read_back_as_the_same_lists(store: Store, tmp_path: Path) -> None:
+    history = {
+        "stride": 2, "epoch": [0, 2, 4], "train_loss": [0.7, float("nan"), 0.1 + 0.2],
+        "test_accuracy": [0.5, 0.75, 1.0], "grad_norms": [[0.1, 0.2], [0.3, 0.4], [1e-300, 5.0]],
+    }
+    saved = ckpt() | {"history": history}
+    store.save_sessions([SaveItem("s1", "ab" * 32, "127.0.0.1", time.time(), saved)])
+    raw = torch.load(tmp_path / "checkpoints" / "s1.pt", weights_only=True)
+    assert isinstance(raw["history"]["train_loss"], torch.Tensor) and raw["history"]["grad_norms"].shape == (3, 2)
+    loaded = store.read_checkpoint("checkpoints/s1.pt")
+    assert loaded is not None
+    back = loaded["history"]
+    assert back["stride"] == 2 and back["epoch"] == [0, 2, 4] and type(back["epoch"][0]) is int
+    loss = back["train_loss"]
+    assert loss[0] == 0.7 and loss[2] == 0.1 + 0.2 and loss[1] != loss[1]  # exact, NaN kept
+    assert back["test_accuracy"] == [0.5, 0.75, 1.0] and back["grad_norms"] == [[0.1, 0.2], [0.3, 0.4], [1e-300, 5.0]]
+    assert saved["history"] is history and isinstance(history["epoch"], list)  # the caller's dict is untouched
+
+
+def test_ragged_norms_and_files_written_with_lists_still_read(store: Store, tmp_path: Path) -> None:
+    # Epochs restored from a checkpoint older than gradient norms have none; later ones have two.
+    ragged = {"stride": 1, "epoch": [1, 2], "train_loss": [0.5, 0.4], "grad_norms": [[], [0.1, 0.2]]}
+    store.save_sessions([SaveItem("s1", "ab" * 32, "127.0.0.1", time.time(), ckpt() | {"history": ragged})])
+    loaded = store.read_checkpoint("checkpoints/s1.pt")
+    assert loaded is not None and loaded["history"] == ragged
+    # A file from before packing: plain lists, as torch.save wrote them.
+    torch.save(ckpt() | {"history": ragged}, tmp_path / "checkpoints" / "old.pt")
+    old = store.read_checkpoint("checkpoints/old.pt")
+    assert old is not None and old["history"] == ragged
+
+
 def test_checkpoint_files_are_read_without_unpickling_arbitrary_objects(store: Store, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     store.save_sessions([item("s1")])
