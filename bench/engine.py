@@ -81,7 +81,7 @@ def wait_for_compiles(engine: Engine, timeout: float = 300.0) -> None:
     """Until every queued compile of the engine's groups has finished (steps are eager meanwhile)."""
     deadline = time.monotonic() + timeout
     for group in list(engine._groups.values()):
-        for compiled in list(group.compiled.variants.values()) if group.compiled else []:
+        for compiled in group.compiled.graphs() if group.compiled else []:
             compiled.done.wait(max(0.0, deadline - time.monotonic()))
 
 

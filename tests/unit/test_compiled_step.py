@@ -8,6 +8,7 @@ modules and optimiser, as in test_engine_equivalence.py, and the weights must ag
 import time
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from test_engine_equivalence import ATOL, RTOL, STEPS, Recorder, gentle, make_config, reference_run
@@ -15,7 +16,7 @@ from test_engine_equivalence import ATOL, RTOL, STEPS, Recorder, gentle, make_co
 from nnplayground import catalog
 from nnplayground.config import Settings
 from nnplayground.engine import Engine
-from nnplayground.engine.compiled import MIN_ROWS, CompiledStep
+from nnplayground.engine.compiled import MIN_ROWS, CompiledGraph
 from nnplayground.engine.functions import activation
 from nnplayground.engine.group import Group
 from nnplayground.engine.session import Session, SessionData
@@ -114,11 +115,48 @@ def test_gradient_norms_match_the_eager_step() -> None:
     )
 
 
+def assert_same_evaluation(ours: dict[str, np.ndarray], theirs: dict[str, np.ndarray]) -> None:
+    assert ours.keys() == theirs.keys()
+    for name in ours:
+        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-5, atol=1e-6, err_msg=name)  # NaN == NaN
+
+
+@pytest.mark.parametrize(
+    "over",
+    [{}, {"data": {"dataset": "blobs", "classes": 3}, "training": {"loss": "cce"}}, {"problem": "regression"}],
+    ids=["bce", "cce-3", "regression"],
+)
+def test_evaluations_compiled_match_the_eager_ones(over: dict[str, Any]) -> None:
+    group, _, _ = compiled_group(over, (0.03,))
+    eager, _, _ = compiled_group(over, (0.03,))
+    eager.compiled = None
+    rows = np.arange(MIN_ROWS)
+    assert_same_evaluation(group.evaluate(rows), eager.evaluate(rows))
+    assert group.compiled is not None and not group.compiled.evaluations, "not before the step compiles"
+    group.step()  # queues the step's compile; evaluations follow
+    eager.step()
+    assert_same_evaluation(group.evaluate(rows), eager.evaluate(rows))  # eager while they compile
+    graphs = list(group.compiled.evaluations.values())  # one per part length (train, test)
+    assert graphs and all(g.done.wait(COMPILE_TIMEOUT) for g in graphs)
+    assert all(g.state == "ready" for g in graphs)
+    halved = {n: t[[5, 1, 3]] * 0.5 for n, t in group.tensors.items() if n in group.shapes}
+    # A slice, a gather, a row twice, and parked parameters (as epoch ends pass them).
+    for picked, params in ((rows, None), (np.array([5, 1, 3]), None), (np.array([2, 2, 6]), None),
+                           (np.array([5, 1, 3]), halved)):
+        assert_same_evaluation(group.evaluate(picked, params), eager.evaluate(picked, params))
+    calls = sum(g.calls for g in graphs)
+    parts = sum(1 for cap in group.caps.values() if cap)  # train and test; no validation split here
+    assert calls == 4 * parts, "every evaluation after the compile should take the graphs"
+    assert_same_evaluation(group.evaluate(np.array([4])), eager.evaluate(np.array([4])))
+    assert sum(g.calls for g in graphs) == calls, "one row is evaluated eagerly (a graph would recompile for it)"
+
+
 def test_what_does_not_compile_steps_eagerly() -> None:
     few, _, _ = compiled_group({}, (0.03,))
     few.set_running(0, False)  # MIN_ROWS - 1 running: not worth a compile
     few.step()
-    assert few.compiled is not None and not few.compiled.variants
+    few.evaluate(np.arange(MIN_ROWS))
+    assert few.compiled is not None and not few.compiled.variants and not few.compiled.evaluations
     for over in ({"network": {"dropout": 0.2}}, {"network": {"activation": "prelu"}},
                  {"network": {"batch_norm": "before"}}):
         group, _, _ = compiled_group(over, (0.03,))
@@ -134,7 +172,7 @@ def test_a_failed_compile_leaves_the_group_training_eagerly(monkeypatch: pytest.
     eager.compiled = None
     # A real failure: no C++ compiler, and no cached graph to fall back on.
     no_compiler = {"cpp.cxx": ("/nonexistent/c++",), "fx_graph_cache": False}
-    monkeypatch.setattr(CompiledStep, "inductor_options", no_compiler)
+    monkeypatch.setattr(CompiledGraph, "inductor_options", no_compiler)
     group.step()
     assert group.compiled is not None
     (compiled,) = group.compiled.variants.values()
@@ -147,6 +185,11 @@ def test_a_failed_compile_leaves_the_group_training_eagerly(monkeypatch: pytest.
     assert compiled.calls == 0
     for name in group.param_names:
         torch.testing.assert_close(group.tensors[name][:MIN_ROWS], eager.tensors[name][:MIN_ROWS])
+    rows = np.arange(MIN_ROWS)
+    group.evaluate(rows)
+    graphs = list(group.compiled.evaluations.values())
+    assert graphs and all(g.done.wait(COMPILE_TIMEOUT) and g.state == "failed" for g in graphs)
+    assert_same_evaluation(group.evaluate(rows), eager.evaluate(rows))
 
 
 def test_the_engine_compiles_a_class_and_it_trains_on(tmp_path: Any) -> None:

@@ -1,4 +1,4 @@
-"""A group's training step compiled into a few fused loops (torch.compile with inductor).
+"""A group's training step and its evaluation compiled into a few fused loops (torch.compile with inductor).
 
 Why: at classroom scale the step's arithmetic is tiny, and its cost is the per-call overhead of
 some sixty small torch ops over (sessions, batch, width) tensors. Compiled, the hand-written
@@ -12,6 +12,10 @@ eagerly (exactly the same arithmetic, within float rounding) until its graph is 
 good if compiling fails (no C++ compiler, say). A graph serves one `StepVariant`: the batch
 width and which optional terms are on; a step of any other variant, a masked batch, clipping,
 input noise, dropout or an autograd network takes the eager path.
+
+Evaluations (each parked epoch end's loss and accuracy on every data part, `evaluate_part`) are
+compiled the same way, per part length, for the same groups: eagerly they were a third of the
+worker's time in a class, most of it BLAS calls on tiny matrices and per-op overhead.
 """
 
 import logging
@@ -24,14 +28,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch.utils._pytree import tree_leaves, tree_map
 
-from .network import BatchedNetwork, add_penalty_gradients, broadcast_product, layer_norms
+from .network import BatchedNetwork, add_penalty_gradients, broadcast_product, evaluate_part, layer_norms
 from .optim import BatchedOptimizer
 
 log = logging.getLogger(__name__)
 
 MIN_ROWS = 8  # fewer running sessions step fast enough eagerly; a compile is not worth its CPU
 MAX_VARIANTS = 4  # per group: a class uses one batch width and one set of terms, rarely more
+# Rows an evaluation needs to take the graph (a graph dynamic in its rows is specialised on 0 and
+# 1, so those would recompile on the worker), and to ask for a compile (warm-up on n and n - 1).
+MIN_EVALUATION_ROWS, MIN_EVALUATION_SAMPLE = 2, 3
 
 Tensors = list[torch.Tensor]
 
@@ -58,17 +66,6 @@ class StepInputs:
     yb: torch.Tensor  # (k, width, outputs), contiguous
     l1: torch.Tensor | None  # (k, 1, 1) rates, None when no row uses L1
     l2: torch.Tensor | None
-
-    def clone(self) -> "StepInputs":
-        """Copies to compile on, so the warm-up calls leave the real rows untouched."""
-
-        def c(t: torch.Tensor | None) -> Any:
-            return None if t is None else t.clone()
-
-        return StepInputs(
-            [p.clone() for p in self.params], {s: [t.clone() for t in ts] for s, ts in self.slots.items()},
-            {n: t.clone() for n, t in self.hyper.items()}, self.xb.clone(), self.yb.clone(), c(self.l1), c(self.l2),
-        )
 
 
 def _step_function(
@@ -100,7 +97,7 @@ class StepCompiler:
     _lock = threading.Lock()
 
     def __init__(self) -> None:
-        self._queue: queue.Queue[CompiledStep] = queue.Queue()
+        self._queue: queue.Queue[CompiledGraph] = queue.Queue()
         threading.Thread(target=self._run, name="nnpg-step-compiler", daemon=True).start()
 
     @classmethod
@@ -110,7 +107,7 @@ class StepCompiler:
                 cls._shared = cls()
             return cls._shared
 
-    def submit(self, compiled: "CompiledStep") -> None:
+    def submit(self, compiled: "CompiledGraph") -> None:
         self._queue.put(compiled)
 
     def _run(self) -> None:
@@ -118,23 +115,25 @@ class StepCompiler:
             self._queue.get()._compile()
 
 
-class CompiledStep:
-    """The compiled step of one group variant: `state` goes compiling -> ready (or failed)."""
+class CompiledGraph:
+    """A function of row tensors (lists, dicts, None allowed), compiled in the background for any
+    number of rows; `state` goes compiling -> ready (or failed)."""
 
     # Inductor options for every compile; set on the compile thread (inductor's own config
     # changes are thread-local). Tests point "cpp.cxx" at no compiler to see a compile fail.
     inductor_options: dict[str, Any] = {}
 
-    def __init__(self, step: Callable[..., torch.Tensor], variant: StepVariant, sample: StepInputs) -> None:
-        self.variant = variant
+    def __init__(self, fn: Callable[..., Any], sample: tuple[Any, ...], what: str) -> None:
+        self.what = what  # for the log, e.g. the step variant
         self.state = "compiling"
-        self.calls = 0  # steps taken with the graph (tests, diagnostics)
-        self._sample: StepInputs | None = sample.clone()
+        self.calls = 0  # calls that took the graph (tests, diagnostics)
+        # Copies to compile on, so the warm-up calls leave the real rows untouched.
+        self._sample: tuple[Any, ...] | None = _map_tensors(lambda t: t.clone(), sample)
         options = {"compile_threads": 1, **self.inductor_options}  # no pool of compile workers
         # A code object of its own: dynamo keeps compiled graphs per code object, so every group
         # (and variant) gets its own cache instead of sharing one that fills up.
-        step = types.FunctionType(step.__code__.replace(), step.__globals__, closure=step.__closure__)
-        self._fn = torch.compile(step, dynamic=False, options=options)
+        fn = types.FunctionType(fn.__code__.replace(), fn.__globals__, closure=fn.__closure__)
+        self._fn = torch.compile(fn, dynamic=False, options=options)
         self.done = threading.Event()
 
     @property
@@ -147,55 +146,94 @@ class CompiledStep:
         start = time.monotonic()
         try:
             with torch.no_grad():
-                for rows in (sample.xb.shape[0], sample.xb.shape[0] - 1):
+                rows = _tensors(sample)[0].shape[0]
+                for n in (rows, rows - 1):
                     # Sessions come and go: the graph must take any count of rows (>= 2).
-                    args = _narrow(sample, rows)
-                    for t in _all_tensors(args):
+                    args = _map_tensors(lambda t, n=n: t[:n], sample)
+                    for t in _tensors(args):
                         torch._dynamo.mark_dynamic(t, 0)
-                    self._fn(args.params, args.slots, args.hyper, args.xb, args.yb, args.l1, args.l2)
+                    self._fn(*args)
             self.state = "ready"
-            log.info("compiled a training step (%s) in %.1f s", self.variant, time.monotonic() - start)
-        except Exception as e:  # no compiler, an unsupported op: eager steps are just as right
-            log.warning("compiling a training step failed (%s); it stays eager: %s", self.variant, e)
+            log.info("compiled %s in %.1f s", self.what, time.monotonic() - start)
+        except Exception as e:  # no compiler, an unsupported op: eager code is just as right
+            log.warning("compiling %s failed; it stays eager: %s", self.what, e)
             self.state = "failed"
         finally:
             self.done.set()
 
     @torch.no_grad()  # as when compiled: grad mode is part of what the graph was made for
-    def __call__(self, inputs: StepInputs) -> torch.Tensor:
-        """Step the rows in place; returns each layer's gradient norm, (k, layers)."""
+    def __call__(self, *args: Any) -> Any:
         self.calls += 1
-        return self._fn(inputs.params, inputs.slots, inputs.hyper, inputs.xb, inputs.yb, inputs.l1, inputs.l2)
+        return self._fn(*args)
 
 
-def _narrow(s: StepInputs, rows: int) -> StepInputs:
-    def n(t: torch.Tensor | None) -> Any:
-        return None if t is None else t[:rows]
-
-    return StepInputs(
-        [p[:rows] for p in s.params], {k: [t[:rows] for t in ts] for k, ts in s.slots.items()},
-        {k: t[:rows] for k, t in s.hyper.items()}, s.xb[:rows], s.yb[:rows], n(s.l1), n(s.l2),
-    )
+def _tensors(tree: Any) -> Tensors:
+    return [t for t in tree_leaves(tree) if isinstance(t, torch.Tensor)]
 
 
-def _all_tensors(s: StepInputs) -> Tensors:
-    extra = [t for t in (s.l1, s.l2) if t is not None]
-    return [*s.params, *(t for ts in s.slots.values() for t in ts), *s.hyper.values(), s.xb, s.yb, *extra]
+def _map_tensors(fn: Callable[[torch.Tensor], torch.Tensor], tree: Any) -> Any:
+    """`tree` (tuples, lists, dicts) with fn applied to every tensor; None and the rest kept."""
+    return tree_map(lambda t: fn(t) if isinstance(t, torch.Tensor) else t, tree)
+
+
+def _step_args(s: StepInputs) -> tuple[Any, ...]:
+    return (s.params, s.slots, s.hyper, s.xb, s.yb, s.l1, s.l2)
+
+
+def _evaluation_function(net: BatchedNetwork, classification: bool) -> Callable[..., Any]:
+    """`evaluate_part` with the network's products as multiply-and-sum, for the compiler."""
+
+    def evaluate(
+        params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, n: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        return evaluate_part(net, params, x, y, n, classification, product=broadcast_product)
+
+    return evaluate
 
 
 class CompiledSteps:
     """A group's compiled variants: asks for a compile the first time a variant is seen."""
 
     def __init__(
-        self, net: BatchedNetwork, optimizer: BatchedOptimizer, names: list[str], layer_matrix: torch.Tensor
+        self, net: BatchedNetwork, optimizer: BatchedOptimizer, names: list[str], layer_matrix: torch.Tensor,
+        classification: bool,
     ) -> None:
         self._step = _step_function(net, optimizer, names, layer_matrix)
-        self.variants: dict[StepVariant, CompiledStep] = {}
+        self._evaluate = _evaluation_function(net, classification)
+        self.variants: dict[StepVariant, CompiledGraph] = {}
+        self.evaluations: dict[tuple[int, torch.dtype], CompiledGraph] = {}  # (points, dtype) -> graph
 
-    def get(self, variant: StepVariant, inputs: Callable[[], StepInputs]) -> "CompiledStep | None":
+    def graphs(self) -> list[CompiledGraph]:
+        return [*self.variants.values(), *self.evaluations.values()]
+
+    def get(self, variant: StepVariant, inputs: Callable[[], StepInputs]) -> "CompiledGraph | None":
         """The ready graph for this variant, or None (then one is queued, if there is room)."""
         compiled = self.variants.get(variant)
         if compiled is None and len(self.variants) < MAX_VARIANTS:
-            compiled = self.variants[variant] = CompiledStep(self._step, variant, inputs())
+            compiled = self.variants[variant] = CompiledGraph(self._step, _step_args(inputs()), f"a step ({variant})")
             StepCompiler.shared().submit(compiled)
         return compiled if compiled is not None and compiled.ready else None
+
+    def step(self, variant: StepVariant, inputs: StepInputs) -> torch.Tensor | None:
+        """Step the rows in place with the variant's graph: each layer's gradient norm (k, layers),
+        or None when there is no graph ready (the caller steps eagerly)."""
+        compiled = self.get(variant, lambda: inputs)
+        return None if compiled is None else compiled(*_step_args(inputs))
+
+    def evaluate(
+        self, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, n: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None] | None:
+        """`evaluate_part` by the graph for this part's length, or None when there is none ready.
+        One is queued when the group's step compiles too (a class, not a few sessions), there is
+        room, and rows enough to compile on."""
+        rows, key = x.shape[0], (x.shape[1], x.dtype)
+        compiled = self.evaluations.get(key)
+        wanted = bool(self.variants) and rows >= MIN_EVALUATION_SAMPLE and len(self.evaluations) < MAX_VARIANTS
+        if compiled is None and wanted:
+            compiled = self.evaluations[key] = CompiledGraph(
+                self._evaluate, (params, x, y, n), f"an evaluation ({x.shape[1]} points, {x.dtype})"
+            )
+            StepCompiler.shared().submit(compiled)
+        if compiled is None or not compiled.ready or rows < MIN_EVALUATION_ROWS:
+            return None
+        return compiled(params, x, y, n)

@@ -217,12 +217,12 @@ class Engine(EngineCore):
         return list(self._sessions)
 
     def compiled_steps(self) -> dict[str, Any]:
-        """Whether training steps are compiled (engine/compiled.py), and how many are compiling,
-        ready or failed."""
+        """Whether training steps are compiled (engine/compiled.py), and how many graphs (steps and
+        evaluations) are compiling, ready or failed."""
         counts: dict[str, Any] = dict.fromkeys(("compiling", "ready", "failed"), 0)
         counts["enabled"] = self.settings.compile_steps
         for group in list(self._groups.values()):  # a snapshot: groups come and go on the worker
-            for compiled in list(group.compiled.variants.values()) if group.compiled else []:
+            for compiled in group.compiled.graphs() if group.compiled else []:
                 counts[compiled.state] += 1
         return counts
 

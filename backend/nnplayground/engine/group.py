@@ -12,8 +12,7 @@ import numpy as np
 import torch
 
 from .compiled import MIN_ROWS, CompiledSteps, StepInputs, StepVariant
-from .functions import predicted_class
-from .network import BatchedNetwork, add_penalty_gradients, buffer_shapes, layer_norms, parameter_shapes
+from .network import BatchedNetwork, add_penalty_gradients, buffer_shapes, evaluate_part, layer_norms, parameter_shapes
 from .optim import OPTIMIZERS
 from .schedules import ScheduleTable
 
@@ -112,9 +111,13 @@ class Group:
         self._layer_matrix = torch.nn.functional.one_hot(layer, len(self.net.layers)).to(device, torch.float32)
         # Compiled steps (engine/compiled.py) for a hand-written backward without random masks.
         self.compiled = (
-            CompiledSteps(self.net, self.optimizer, self.param_names, self._layer_matrix)
+            CompiledSteps(self.net, self.optimizer, self.param_names, self._layer_matrix, self.classification)
             if compile_steps and self.net.manual and key.dropout == 0 else None
         )
+
+    @property
+    def classification(self) -> bool:
+        return self.key.loss in ("bce", "cce", "tf_squared")
 
     @property
     def manual_backward(self) -> bool:
@@ -376,8 +379,7 @@ class Group:
             ))
         base = cached[2]
         inputs = StepInputs(base.params, base.slots, base.hyper, xb.contiguous(), yb.contiguous(), base.l1, base.l2)
-        compiled = self.compiled.get(variant, lambda: inputs)
-        return None if compiled is None else compiled(inputs)
+        return self.compiled.step(variant, inputs)
 
     def park(self, rows: np.ndarray) -> ParkedEpochs:
         """Copy what evaluating these rows' epoch ends needs; see ParkedEpochs."""
@@ -452,22 +454,20 @@ class Group:
         """Loss, accuracy and predicted classes on each data part of rows (NaN loss for an empty part);
         rows may repeat when `params` holds several parked copies of one row."""
         sel = self._select(rows)
+        if params is None:
+            params = {n: self.tensors[n][sel] for n in self.shapes}
         out: dict[str, np.ndarray] = {}
-        classification = self.key.loss in ("bce", "cce", "tf_squared")
         for part in PARTS:
             if self.caps[part] == 0:
                 out[f"{part}_loss"] = np.full(len(rows), np.nan)
                 continue
             x, y = self.tensors[f"x_{part}"][sel], self.tensors[f"y_{part}"][sel]
             n = torch.from_numpy(self.host[f"n_{part}"][rows]).to(self.device, x.dtype)  # (rows,)
-            mask = (torch.arange(x.shape[1], device=self.device) < n[:, None]).to(x.dtype)[:, :, None]
-            z = self.logits(rows, x, params)  # (rows, points, out)
-            loss = self.net.per_session_loss(z, y, mask, n)
-            out[f"{part}_loss"] = torch.where(n > 0, loss, torch.nan).cpu().numpy()
-            if classification:
-                pred = predicted_class(self.key.loss, z)  # (rows, points)
-                truth = y.argmax(dim=-1) if self.key.loss == "cce" else y[..., 0].to(torch.int64)
-                correct = ((pred == truth).to(x.dtype) * mask[..., 0]).sum(dim=1) / n.clamp(min=1)
-                out[f"{part}_accuracy"] = torch.where(n > 0, correct, torch.nan).cpu().numpy()
+            # A class's evaluations take a compiled graph once it is ready (engine/compiled.py).
+            compiled = self.compiled.evaluate(params, x, y, n) if self.compiled is not None else None
+            loss, accuracy, pred = compiled or evaluate_part(self.net, params, x, y, n, self.classification)
+            out[f"{part}_loss"] = loss.cpu().numpy()
+            if accuracy is not None and pred is not None:
+                out[f"{part}_accuracy"] = accuracy.cpu().numpy()
                 out[f"{part}_predicted"] = pred.cpu().numpy()
         return out
