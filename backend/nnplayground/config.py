@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     # Frames per second across the whole server. A class of watched sessions past it shares it
     # equally (100 sessions: 12 frames/s each), so drawing frames leaves the cores to training.
     frame_budget: float = Field(1200.0, gt=0)
+    # The most of its time the frame publisher may spend drawing, at its measured cost per frame:
+    # on a machine too slow for the budget, frames slow down evenly and leave the rest to training.
+    frame_share: float = Field(1.0, gt=0, le=1)
     grid_resolution: int = Field(100, ge=10, le=400)
     max_grid_resolution: int = Field(200, ge=10, le=1000)
     # Where frames are drawn: "process" (a child process of its own, so drawing does not take the

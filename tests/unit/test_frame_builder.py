@@ -15,6 +15,7 @@ from nnplayground.engine import Engine
 from nnplayground.engine.framebuilder import RETRY_AFTER, FrameBuilder, FrameBuildError
 from nnplayground.engine.framedraw import DrawRequest, FrameDrawer
 from nnplayground.engine.group import Group
+from nnplayground.engine.publisher import FrameJob, FramePublisher
 from nnplayground.engine.session import Session, SessionData
 from nnplayground.engine.worker import tick_period
 from nnplayground.frames import decode_frame
@@ -157,6 +158,56 @@ def test_a_class_shares_the_frame_budget() -> None:
     assert tick_period(framed=100, stream_fps=20, frame_budget=1200) == pytest.approx(100 / 1200)  # 12 frames/s
     assert tick_period(framed=200, stream_fps=20, frame_budget=1200) == pytest.approx(200 / 1200)  # 6 frames/s
     assert tick_period(framed=0, stream_fps=20, frame_budget=1200) == pytest.approx(1 / 20)
+
+
+def test_ticks_slow_down_to_what_the_publisher_can_draw() -> None:
+    # At 2 ms a frame, 100 watched sessions can have 5 frames/s each, not the budget's 12.
+    assert tick_period(100, 20, 1200, seconds_per_frame=0.002) == pytest.approx(0.2)
+    assert tick_period(100, 20, 1200, seconds_per_frame=0.002, frame_share=0.5) == pytest.approx(0.4)
+    assert tick_period(100, 20, 1200, seconds_per_frame=0.0001) == pytest.approx(100 / 1200)  # fast: the budget
+    assert tick_period(1, 20, 1200, seconds_per_frame=0.002) == pytest.approx(1 / 20)
+
+
+class SlowPublisher(FramePublisher):
+    """Takes at least 10 ms per frame, as a slow machine's drawing would."""
+
+    def build(self, job: FrameJob) -> list[bytes]:
+        threading.Event().wait(0.01 * len(job.sessions))
+        return super().build(job)
+
+
+def test_the_publisher_measures_its_cost_per_frame_and_a_waiting_chunk_is_not_rebuilt() -> None:
+    cfg = SessionConfig()
+    engine = Engine(Settings(frame_builder="thread"))
+    publisher = engine._publisher = SlowPublisher(torch.device("cpu"), 20)
+    group = Group(Session("s0", cfg, SessionData.build(cfg, 1)).key(), torch.device("cpu"))
+    engine._groups[group.key] = group
+    received: list[bytes] = []
+    for i in range(3):
+        s = Session(f"s{i}", cfg, SessionData.build(cfg, 1))
+        group.add(s, s.fresh_row(s.key()), cfg.training.schedule)
+        s.running = True
+        s.watchers.append(type("W", (), {"frame": lambda self, data: received.append(data)})())
+        engine._sessions[s.id] = s
+    built = []
+    original = engine._frame_job
+    engine._frame_job = lambda *a, **kw: built.append(original(*a, **kw)) or built[-1]  # type: ignore[method-assign]
+    # The publisher is not started: the first tick's job waits, and the second tick leaves it be.
+    assert engine._tick(0.0) == 3 and len(built) == 1 and publisher.waiting((group.key, 0))
+    assert engine._tick(0.1) == 3 and len(built) == 1
+    assert publisher.seconds_per_frame == 0.0
+    publisher.start()
+    try:
+        for _ in range(500):  # bounded: until the job is drawn
+            if len(received) == 3 and publisher.seconds_per_frame:
+                break
+            threading.Event().wait(0.01)
+        assert len(received) == 3 and not publisher.waiting((group.key, 0))
+        assert publisher.seconds_per_frame >= 0.01
+        engine._tick(0.2)  # drawn: the next tick builds a new job
+        assert len(built) == 2
+    finally:
+        publisher.stop()
 
 
 def test_calls_handed_from_other_threads_run_on_the_loop_in_order_many_per_wake_up() -> None:

@@ -9,6 +9,7 @@ behind keeps only the newest job per group: frames are latest-wins anyway.
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,10 @@ class FramePublisher:
         self._urgent: list[FrameJob] = []  # frames answering commands: before any group frame
         self._cond = threading.Condition()
         self._stopping = False
+        # Wall seconds this thread spends per frame (drawn and handed over), over recent jobs: the
+        # worker spaces its ticks by it, so it never asks for frames faster than they are made.
+        self.seconds_per_frame = 0.0
+        self._recent = [0.0, 0.0]  # decaying sums: seconds busy, frames drawn
         self._thread = threading.Thread(target=self._run, name="nnpg-frames", daemon=True)
 
     def start(self) -> None:
@@ -109,6 +114,11 @@ class FramePublisher:
         with self._cond:
             return bool(self._pending or self._urgent)
 
+    def waiting(self, key: Any) -> bool:
+        """Whether a job of this group chunk is queued and not started (a new one would replace it)."""
+        with self._cond:
+            return key in self._pending
+
     def _run(self) -> None:
         while True:
             with self._cond:
@@ -131,6 +141,7 @@ class FramePublisher:
 
     def publish(self, job: FrameJob) -> None:
         """Draw the job's frames, then hand each to its session's watchers unless it went stale."""
+        start = time.perf_counter()
         for meta, data in zip(job.sessions, self.build(job), strict=True):
             if meta.session.view_version != meta.view_version:
                 continue  # a config or dataset event went out meanwhile: this frame is older than it
@@ -140,3 +151,9 @@ class FramePublisher:
             for w in meta.watchers:
                 w.frame(data)
             meta.session.shown = max(meta.session.shown, meta.changes)
+        if job.sessions:
+            # A ratio of sums, not an average of ratios: a command's one-frame job costs more per
+            # frame than a tick's fifty, and must weigh as one frame, not as fifty.
+            busy, frames = self._recent
+            self._recent = [0.9 * busy + time.perf_counter() - start, 0.9 * frames + len(job.sessions)]
+            self.seconds_per_frame = self._recent[0] / self._recent[1]

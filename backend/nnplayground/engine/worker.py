@@ -90,10 +90,14 @@ def pick_device(setting: str) -> torch.device:
     return torch.device("cpu")
 
 
-def tick_period(framed: int, stream_fps: float, frame_budget: float) -> float:
+def tick_period(
+    framed: int, stream_fps: float, frame_budget: float, seconds_per_frame: float = 0.0, frame_share: float = 1.0
+) -> float:
     """Seconds to the next stream tick: 1 / stream_fps, unless the sessions framed at this one
-    exceed the server's frame budget; then every watched session gets an equal share of it."""
-    return max(1.0 / stream_fps, framed / frame_budget)
+    exceed the server's frame budget, or the frames would keep the frame publisher busy more than
+    `frame_share` of the time at its measured cost per frame (a slower machine); then every
+    watched session gets an equal share of what can be drawn."""
+    return max(1.0 / stream_fps, framed / frame_budget, framed * seconds_per_frame / frame_share)
 
 
 class EngineCore:
@@ -258,7 +262,10 @@ class EngineCore:
             now = time.monotonic()
             if now >= self._next_tick:
                 framed = self._tick(now)
-                self._next_tick = now + tick_period(framed, self.settings.stream_fps, self.settings.frame_budget)
+                self._next_tick = now + tick_period(
+                    framed, self.settings.stream_fps, self.settings.frame_budget, self._publisher.seconds_per_frame,
+                    self.settings.frame_share,
+                )
 
     def _drain(self, block: bool) -> None:
         """Run queued commands; wait for one (until the next stream tick) when nothing trains."""
@@ -386,7 +393,8 @@ class EngineCore:
             watched = [s for s in group.sessions if s.watchers and (s.dirty or s.wants_training)]
             # Chunks: a command's urgent frame waits for at most one chunk's grids, not a class's.
             for i in range(0, len(watched), FRAME_CHUNK):
-                self._publisher.submit(self._frame_job(group, watched[i : i + FRAME_CHUNK], chunk=i // FRAME_CHUNK))
+                if not self._publisher.waiting((group.key, i // FRAME_CHUNK)):  # else it would only replace it
+                    self._publisher.submit(self._frame_job(group, watched[i : i + FRAME_CHUNK], i // FRAME_CHUNK))
             framed += len(watched)
         return framed
 
