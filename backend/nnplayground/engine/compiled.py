@@ -90,18 +90,18 @@ def _step_function(
     return step
 
 
-class StepCompiler:
+class GraphCompiler:
     """One background thread that compiles queued graphs one after another."""
 
-    _shared: "StepCompiler | None" = None
+    _shared: "GraphCompiler | None" = None
     _lock = threading.Lock()
 
     def __init__(self) -> None:
         self._queue: queue.Queue[CompiledGraph] = queue.Queue()
-        threading.Thread(target=self._run, name="nnpg-step-compiler", daemon=True).start()
+        threading.Thread(target=self._run, name="nnpg-graph-compiler", daemon=True).start()
 
     @classmethod
-    def shared(cls) -> "StepCompiler":
+    def shared(cls) -> "GraphCompiler":
         with cls._lock:
             if cls._shared is None:
                 cls._shared = cls()
@@ -176,6 +176,11 @@ def _map_tensors(fn: Callable[[torch.Tensor], torch.Tensor], tree: Any) -> Any:
     return tree_map(lambda t: fn(t) if isinstance(t, torch.Tensor) else t, tree)
 
 
+def _queued(graph: CompiledGraph) -> CompiledGraph:
+    GraphCompiler.shared().submit(graph)
+    return graph
+
+
 def _step_args(s: StepInputs) -> tuple[Any, ...]:
     return (s.params, s.slots, s.hyper, s.xb, s.yb, s.l1, s.l2)
 
@@ -210,8 +215,8 @@ class CompiledSteps:
         """The ready graph for this variant, or None (then one is queued, if there is room)."""
         compiled = self.variants.get(variant)
         if compiled is None and len(self.variants) < MAX_VARIANTS:
-            compiled = self.variants[variant] = CompiledGraph(self._step, _step_args(inputs()), f"a step ({variant})")
-            StepCompiler.shared().submit(compiled)
+            graph = CompiledGraph(self._step, _step_args(inputs()), f"a step ({variant})")
+            compiled = self.variants[variant] = _queued(graph)
         return compiled if compiled is not None and compiled.ready else None
 
     def step(self, variant: StepVariant, inputs: StepInputs) -> torch.Tensor | None:
@@ -230,10 +235,9 @@ class CompiledSteps:
         compiled = self.evaluations.get(key)
         wanted = bool(self.variants) and rows >= MIN_EVALUATION_SAMPLE and len(self.evaluations) < MAX_VARIANTS
         if compiled is None and wanted:
-            compiled = self.evaluations[key] = CompiledGraph(
+            compiled = self.evaluations[key] = _queued(CompiledGraph(
                 self._evaluate, (params, x, y, n), f"an evaluation ({x.shape[1]} points, {x.dtype})"
-            )
-            StepCompiler.shared().submit(compiled)
+            ))
         if compiled is None or not compiled.ready or rows < MIN_EVALUATION_ROWS:
             return None
         return compiled(params, x, y, n)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from .. import catalog
 from .compiled import MIN_ROWS, CompiledSteps, StepInputs, StepVariant
 from .network import BatchedNetwork, add_penalty_gradients, buffer_shapes, evaluate_part, layer_norms, parameter_shapes
 from .optim import OPTIMIZERS
@@ -117,7 +118,7 @@ class Group:
 
     @property
     def classification(self) -> bool:
-        return self.key.loss in ("bce", "cce", "tf_squared")
+        return self.key.loss in catalog.PROBLEM_LOSSES["classification"]
 
     @property
     def manual_backward(self) -> bool:
@@ -431,6 +432,10 @@ class Group:
             return slice(0, len(rows))
         return torch.from_numpy(rows).to(self.device)
 
+    def _row_params(self, sel: torch.Tensor | slice) -> dict[str, torch.Tensor]:
+        """The current parameters and buffers of the selected rows, (rows, ...) each."""
+        return {n: self.tensors[n][sel] for n in self.shapes}
+
     @torch.no_grad()
     def logits(
         self, rows: np.ndarray, x: torch.Tensor, params: dict[str, torch.Tensor] | None = None
@@ -438,9 +443,7 @@ class Group:
         """Logits of rows (eval mode) on x: shared points (points, features) or per row (rows, points, features).
 
         `params` (rows, ...) replaces the rows' current parameters (parked copies)."""
-        if params is None:
-            sel = self._select(rows)
-            params = {n: self.tensors[n][sel] for n in self.shapes}
+        params = self._row_params(self._select(rows)) if params is None else params
         xs = x.expand(len(rows), -1, -1) if x.dim() == 2 else x
         # Points last: evaluation passes are long and thin (3x faster on 250 points, 4x on a grid).
         return self.net.forward_wide(params, xs.transpose(1, 2)).transpose(1, 2)
@@ -454,8 +457,7 @@ class Group:
         """Loss, accuracy and predicted classes on each data part of rows (NaN loss for an empty part);
         rows may repeat when `params` holds several parked copies of one row."""
         sel = self._select(rows)
-        if params is None:
-            params = {n: self.tensors[n][sel] for n in self.shapes}
+        params = self._row_params(sel) if params is None else params
         out: dict[str, np.ndarray] = {}
         for part in PARTS:
             if self.caps[part] == 0:
@@ -464,8 +466,10 @@ class Group:
             x, y = self.tensors[f"x_{part}"][sel], self.tensors[f"y_{part}"][sel]
             n = torch.from_numpy(self.host[f"n_{part}"][rows]).to(self.device, x.dtype)  # (rows,)
             # A class's evaluations take a compiled graph once it is ready (engine/compiled.py).
-            compiled = self.compiled.evaluate(params, x, y, n) if self.compiled is not None else None
-            loss, accuracy, pred = compiled or evaluate_part(self.net, params, x, y, n, self.classification)
+            result = self.compiled.evaluate(params, x, y, n) if self.compiled is not None else None
+            if result is None:
+                result = evaluate_part(self.net, params, x, y, n, self.classification)
+            loss, accuracy, pred = result
             out[f"{part}_loss"] = loss.cpu().numpy()
             if accuracy is not None and pred is not None:
                 out[f"{part}_accuracy"] = accuracy.cpu().numpy()

@@ -82,10 +82,7 @@ class FramePublisher:
         self._urgent: list[FrameJob] = []  # frames answering commands: before any group frame
         self._cond = threading.Condition()
         self._stopping = False
-        # Wall seconds this thread spends per frame (drawn and handed over), over recent jobs: the
-        # worker spaces its ticks by it, so it never asks for frames faster than they are made.
-        self.seconds_per_frame = 0.0
-        self._recent = [0.0, 0.0]  # decaying sums: seconds busy, frames drawn
+        self._recent = (0.0, 0.0)  # decaying sums over recent jobs: seconds busy, frames drawn
         self._thread = threading.Thread(target=self._run, name="nnpg-frames", daemon=True)
 
     def start(self) -> None:
@@ -113,6 +110,13 @@ class FramePublisher:
     def busy(self) -> bool:
         with self._cond:
             return bool(self._pending or self._urgent)
+
+    @property
+    def seconds_per_frame(self) -> float:
+        """Wall seconds this thread spends per frame (drawn and handed over), over recent jobs: the
+        worker spaces its ticks by it, so it never asks for frames faster than they are made."""
+        busy, frames = self._recent
+        return busy / frames if frames else 0.0
 
     def waiting(self, key: Any) -> bool:
         """Whether a job of this group chunk is queued and not started (a new one would replace it)."""
@@ -155,5 +159,4 @@ class FramePublisher:
             # A ratio of sums, not an average of ratios: a command's one-frame job costs more per
             # frame than a tick's fifty, and must weigh as one frame, not as fifty.
             busy, frames = self._recent
-            self._recent = [0.9 * busy + time.perf_counter() - start, 0.9 * frames + len(job.sessions)]
-            self.seconds_per_frame = self._recent[0] / self._recent[1]
+            self._recent = (0.9 * busy + time.perf_counter() - start, 0.9 * frames + len(job.sessions))
