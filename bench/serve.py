@@ -14,7 +14,9 @@ limits raised), waits for /api/health, and for each N:
    (staggered): alternately `update` of training.learning_rate to a new value (done when a
    frame's state.learning_rate equals it) and `pause` (done when a frame shows running false;
    the `play` that follows is not timed). Server RSS and CPU% come from /proc/<pid>; CPU%
-   includes the server's child processes (the frame builder).
+   includes the server's child processes (the frame builder), whose own share is `fb CPU%`.
+   `steal%` is the machine's steal time over the window (/proc/stat): on a virtual machine whose
+   host is busy, every figure drops, so compare runs only at low steal, or pair them.
 4. closes the sockets and deletes the sessions (so rows for N do not pile up).
 
 Clients decode only the JSON header of each frame (u32 LE length + JSON), so the client side
@@ -67,6 +69,8 @@ class ProcSample:
     cpu_s: float
     rss: int
     threads: int
+    child_cpu_s: float = 0.0  # of cpu_s: the child processes' (the frame builder)
+    steal: tuple[int, int] = (0, 0)  # machine-wide /proc/stat ticks: (steal, all)
 
 
 def child_pids(pid: int) -> list[int]:
@@ -90,15 +94,24 @@ def _stat(pid: int) -> list[str]:
 def sample_proc(pid: int) -> ProcSample:
     """CPU of the server and its child processes together; RSS and threads of the server itself."""
     fields = _stat(pid)
+    child_cpu = 0.0
     cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK
     for child in child_pids(pid):
         try:
             cf = _stat(child)
         except OSError:
             continue
-        cpu += (int(cf[11]) + int(cf[12])) / CLK_TCK
+        child_cpu += (int(cf[11]) + int(cf[12])) / CLK_TCK
     rss_pages, threads = int(fields[21]), int(fields[17])
-    return ProcSample(time.monotonic(), cpu, rss_pages * PAGE, threads)
+    return ProcSample(time.monotonic(), cpu + child_cpu, rss_pages * PAGE, threads, child_cpu, machine_steal())
+
+
+def machine_steal() -> tuple[int, int]:
+    """(steal, all) CPU ticks since boot: time a virtual machine's CPUs were runnable but the host
+    ran something else. Where it is high, every figure of the run is slowed alike, and unevenly."""
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+    return (ticks[7] if len(ticks) > 7 else 0), sum(ticks[:8])
 
 
 def peak_rss(pid: int) -> int:
@@ -313,6 +326,8 @@ class SizeResult:
     clients: list[ClientResult]
     server_cpu_pct: float
     client_cpu_pct: float
+    builder_cpu_pct: float  # the frame-builder process, part of server_cpu_pct
+    steal_pct: float  # machine-wide, over the window
     rss_before: int
     rss_after: int
     rss_peak: int
@@ -455,6 +470,8 @@ def run_size(server: Server, n: int, args: argparse.Namespace) -> SizeResult:
             n=n,
             clients=results,
             server_cpu_pct=100 * (b.cpu_s - a.cpu_s) / dt,
+            builder_cpu_pct=100 * (b.child_cpu_s - a.child_cpu_s) / dt,
+            steal_pct=100 * (b.steal[0] - a.steal[0]) / max(1, b.steal[1] - a.steal[1]),
             client_cpu_pct=100 * client_cpu / args.seconds,
             rss_before=a.rss,
             rss_after=b.rss,
@@ -545,7 +562,7 @@ def report(rows: list[SizeResult], args: argparse.Namespace) -> None:
     head = (
         f"{'N':>4} {'ep/s min':>9} {'ep/s med':>9} {'run min':>8} {'fps min':>8} {'fps med':>8} "
         f"{'B/frame':>8} {'cmd p95':>8} {'lr p50/p95/max':>15} {'pause p50/p95/max':>18} {'miss':>5} "
-        f"{'srv CPU%':>9} {'cli CPU%':>9} {'RSS MB':>13} {'load1':>6}"
+        f"{'srv CPU%':>9} {'fb CPU%':>8} {'cli CPU%':>9} {'RSS MB':>13} {'load1':>6} {'steal%':>7}"
     )
     print(head)
     print("-" * len(head))
@@ -558,7 +575,7 @@ def report(rows: list[SizeResult], args: argparse.Namespace) -> None:
             f"{r.n:>4} {fmt(s.eps_min):>9} {fmt(s.eps_med):>9} {fmt(s.run_eps_min):>8} {s.fps_min:>8.1f} "
             f"{s.fps_med:>8.1f} {s.frame_bytes:>8.0f} {ms_text(pct(both, 95) if both else None):>8} "
             f"{delay_text(s.lr):>15} {delay_text(s.pause):>18} {s.missed:>5} {r.server_cpu_pct:>9.0f} "
-            f"{r.client_cpu_pct:>9.0f} {rss:>13} {r.load[0]:>6.2f}"
+            f"{r.builder_cpu_pct:>8.0f} {r.client_cpu_pct:>9.0f} {rss:>13} {r.load[0]:>6.2f} {r.steal_pct:>7.0f}"
         )
     for r in rows:
         s = summaries[r.n]

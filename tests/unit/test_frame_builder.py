@@ -252,3 +252,38 @@ def test_calls_handed_from_other_threads_run_on_the_loop_in_order_many_per_wake_
     assert {name for name, _ in frames} == {"a", "b"}
     assert np.all([name == ("a" if d[0] % 2 else "b") for name, d in frames])
     assert wakeups_seen == [1]  # one wake-up for the burst, not one per call
+
+
+def test_urgent_jobs_of_a_group_are_drawn_as_one_keeping_a_sessions_newest_frame() -> None:
+    """Commands come one per drain; their frames, queued while the publisher was busy, are drawn
+    in one request per group, and a session changed twice is framed once, as it is now."""
+    engine = Engine(Settings(frame_builder="thread"))
+    publisher = engine._publisher  # not started: jobs wait in its queue
+    groups, sessions = {}, {}
+    for name, cfg in (("s", SessionConfig()), ("t", SessionConfig.model_validate({"network": {"hidden_layers": [3]}}))):
+        for i in range(2):
+            s = sessions[f"{name}{i}"] = Session(f"{name}{i}", cfg, SessionData.build(cfg, 1))
+            group = groups.setdefault(name, Group(s.key(), torch.device("cpu")))
+            group.add(s, s.fresh_row(s.key()), cfg.training.schedule)
+            s.watchers.append(object())  # type: ignore[arg-type] - only counted
+    jobs = {}
+    for label, sid in (("s0 first", "s0"), ("s1", "s1"), ("t0", "t0"), ("s0 again", "s0")):
+        s = sessions[sid]
+        group = groups[sid[0]]
+        group.tensors["W0"][s.row] += 0.5  # the command changed the weights: each job has other rows
+        jobs[label] = engine._frame_job(group, [s])
+        publisher.submit(jobs[label], urgent=True)
+    merged = publisher._next_job()
+    assert [m.session.id for m in merged.sessions] == ["s1", "s0"]
+    assert merged.sessions[1] is jobs["s0 again"].sessions[0]  # the newer frame, not the first
+    for i, label in enumerate(("s1", "s0 again")):
+        for name in merged.params:
+            torch.testing.assert_close(merged.params[name][i], jobs[label].params[name][0], rtol=0, atol=0)
+        for name in merged.data:
+            torch.testing.assert_close(merged.data[name][i], jobs[label].data[name][0], rtol=0, atol=0)
+    assert publisher._next_job() is jobs["t0"] and not publisher._urgent  # another group: its own job
+    together = [decode_frame(f) for f in publisher.build(merged)]
+    alone = [decode_frame(publisher.build(jobs[label])[0]) for label in ("s1", "s0 again")]
+    for a, b in zip(together, alone, strict=True):
+        assert a.header["id"] == b.header["id"] and a.header["seq"] == b.header["seq"]
+        assert np.abs(a.arrays["grid"].astype(int) - b.arrays["grid"].astype(int)).max() <= 1

@@ -128,12 +128,11 @@ class CompiledGraph:
         self.state = "compiling"
         self.calls = 0  # calls that took the graph (tests, diagnostics)
         # Copies to compile on, so the warm-up calls leave the real rows untouched.
-        self._sample: tuple[Any, ...] | None = _map_tensors(lambda t: t.clone(), sample)
-        options = {"compile_threads": 1, **self.inductor_options}  # no pool of compile workers
+        self._sample: tuple[Any, ...] | None = map_tensors(lambda t: t.clone(), sample)
         # A code object of its own: dynamo keeps compiled graphs per code object, so every group
         # (and variant) gets its own cache instead of sharing one that fills up.
-        fn = types.FunctionType(fn.__code__.replace(), fn.__globals__, closure=fn.__closure__)
-        self._fn = torch.compile(fn, dynamic=False, options=options)
+        self._plain = types.FunctionType(fn.__code__.replace(), fn.__globals__, closure=fn.__closure__)
+        self._fn: Callable[..., Any] | None = None  # torch.compile's wrapper, made on the compile thread
         self.done = threading.Event()
 
     @property
@@ -145,14 +144,20 @@ class CompiledGraph:
         assert sample is not None
         start = time.monotonic()
         try:
+            # The first torch.compile imports dynamo and inductor: seconds of CPU, kept off the
+            # thread that asked (it stalled the frame builder for 3 s when a class arrived).
+            options = {"compile_threads": 1, **self.inductor_options}  # no pool of compile workers
+            compiled = self._fn = torch.compile(self._plain, dynamic=False, options=options)
             with torch.no_grad():
                 rows = _tensors(sample)[0].shape[0]
                 for n in (rows, rows - 1):
-                    # Sessions come and go: the graph must take any count of rows (>= 2).
-                    args = _map_tensors(lambda t, n=n: t[:n], sample)
+                    # Sessions come and go: the graph must take any count of rows (>= 2). A tensor
+                    # of another length (one plane shared by all rows) stays as it is.
+                    args = map_tensors(lambda t, n=n: t[:n] if t.shape[0] == rows else t, sample)
                     for t in _tensors(args):
-                        torch._dynamo.mark_dynamic(t, 0)
-                    self._fn(*args)
+                        if t.shape[0] == n:
+                            torch._dynamo.mark_dynamic(t, 0)
+                    compiled(*args)
             self.state = "ready"
             log.info("compiled %s in %.1f s", self.what, time.monotonic() - start)
         except Exception as e:  # no compiler, an unsupported op: eager code is just as right
@@ -164,6 +169,7 @@ class CompiledGraph:
     @torch.no_grad()  # as when compiled: grad mode is part of what the graph was made for
     def __call__(self, *args: Any) -> Any:
         self.calls += 1
+        assert self._fn is not None, "called before it was ready"
         return self._fn(*args)
 
 
@@ -171,12 +177,12 @@ def _tensors(tree: Any) -> Tensors:
     return [t for t in tree_leaves(tree) if isinstance(t, torch.Tensor)]
 
 
-def _map_tensors(fn: Callable[[torch.Tensor], torch.Tensor], tree: Any) -> Any:
+def map_tensors(fn: Callable[[torch.Tensor], torch.Tensor], tree: Any) -> Any:
     """`tree` (tuples, lists, dicts) with fn applied to every tensor; None and the rest kept."""
     return tree_map(lambda t: fn(t) if isinstance(t, torch.Tensor) else t, tree)
 
 
-def _queued(graph: CompiledGraph) -> CompiledGraph:
+def compile_in_background(graph: CompiledGraph) -> CompiledGraph:
     GraphCompiler.shared().submit(graph)
     return graph
 
@@ -216,7 +222,7 @@ class CompiledSteps:
         compiled = self.variants.get(variant)
         if compiled is None and len(self.variants) < MAX_VARIANTS:
             graph = CompiledGraph(self._step, _step_args(inputs()), f"a step ({variant})")
-            compiled = self.variants[variant] = _queued(graph)
+            compiled = self.variants[variant] = compile_in_background(graph)
         return compiled if compiled is not None and compiled.ready else None
 
     def step(self, variant: StepVariant, inputs: StepInputs) -> torch.Tensor | None:
@@ -235,7 +241,7 @@ class CompiledSteps:
         compiled = self.evaluations.get(key)
         wanted = bool(self.variants) and rows >= MIN_EVALUATION_SAMPLE and len(self.evaluations) < MAX_VARIANTS
         if compiled is None and wanted:
-            compiled = self.evaluations[key] = _queued(CompiledGraph(
+            compiled = self.evaluations[key] = compile_in_background(CompiledGraph(
                 self._evaluate, (params, x, y, n), f"an evaluation ({x.shape[1]} points, {x.dtype})"
             ))
         if compiled is None or not compiled.ready or rows < MIN_EVALUATION_ROWS:

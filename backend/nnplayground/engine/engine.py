@@ -217,13 +217,15 @@ class Engine(EngineCore):
         return list(self._sessions)
 
     def compiled_steps(self) -> dict[str, Any]:
-        """Whether training steps are compiled (engine/compiled.py), and how many graphs (steps and
-        evaluations) are compiling, ready or failed."""
+        """Whether training steps are compiled (engine/compiled.py), and how many graphs (steps,
+        evaluations and decision grids) are compiling, ready or failed."""
         counts: dict[str, Any] = dict.fromkeys(("compiling", "ready", "failed"), 0)
         counts["enabled"] = self.settings.compile_steps
         for group in list(self._groups.values()):  # a snapshot: groups come and go on the worker
             for compiled in group.compiled.graphs() if group.compiled else []:
                 counts[compiled.state] += 1
+        for state, n in self._publisher.grid_graphs().items():  # frames' plane passes (engine/gridpass.py)
+            counts[state] += n
         return counts
 
     def history(self, session_id: str) -> "Future[dict[str, Any]]":

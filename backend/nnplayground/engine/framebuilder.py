@@ -48,7 +48,7 @@ class FrameBuilder:
     _shared_lock = threading.Lock()
 
     def __init__(self) -> None:
-        self._local = FrameDrawer(torch.device("cpu"))
+        self._local = FrameDrawer(torch.device("cpu"), compiles=False)  # stands in a while: no compiles
         self._lock = threading.Lock()  # one request at a time on the connection
         self._conn: Connection | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -60,6 +60,8 @@ class FrameBuilder:
         self.child_main = CHILD_MAIN
         self.remote_draws = 0
         self.local_draws = 0
+        # The child's compiled plane passes (grid, neuron maps) by state, as it last said.
+        self.grid_graphs: dict[str, int] = {}
 
     @classmethod
     def shared(cls) -> "FrameBuilder":
@@ -146,7 +148,8 @@ class FrameBuilder:
                         self._labels_sent.clear()  # whatever the child lacked goes again next time
                         raise FrameBuildError(payload)
                     self.remote_draws += 1
-                    return payload
+                    frames, self.grid_graphs = payload
+                    return frames
         self.start()
         self.local_draws += 1
         return self._local.draw(req)
@@ -188,7 +191,7 @@ class FrameBuilder:
 
 
 def serve(fd: int) -> None:
-    """The child's loop: a request in, ("ok", frames) or ("error", text) out, until EOF."""
+    """The child's loop: a request in, ("ok", (frames, grid graph states)) or ("error", text) out, until EOF."""
     torch.set_num_threads(1)
     drawer = FrameDrawer(torch.device("cpu"))
     labels: dict[int, dict[str, Any]] = {}  # labels_key -> a dataset's labels, sent once (FrameBuilder._wire)
@@ -213,7 +216,7 @@ def serve(fd: int) -> None:
                         item.labels = labels[item.labels_key]
                     else:
                         labels[item.labels_key] = item.labels
-            reply = ("ok", drawer.draw(req))
+            reply = ("ok", (drawer.draw(req), drawer.passes.states()))
         except Exception as exc:  # noqa: BLE001 - one bad request must not end the process
             import traceback
 

@@ -14,6 +14,7 @@ import torch
 from ..data import EXTENT
 from ..frames import Frame, encode_frame
 from .functions import predicted_class
+from .gridpass import GridPasses
 from .group import GroupKey
 from .network import BatchedNetwork
 from .views import DecisionGrid, confusion
@@ -50,6 +51,7 @@ class DrawRequest:
     data: dict[str, torch.Tensor] = field(default_factory=dict)  # x_<part> copies (rows, points, features)
     items: list[DrawItem] = field(default_factory=list)
     forget_labels: bool = False  # the builder process drops the label sets it holds first
+    compile: bool = False  # the engine compiles its graphs: a class's plane passes (gridpass.py) may be too
 
     def __getstate__(self) -> dict[str, Any]:
         # Tensors travel to the builder process as numpy arrays: plain bytes in a pickle, no shared memory.
@@ -67,8 +69,9 @@ class DrawRequest:
 class FrameDrawer:
     """Grid forward pass for every row of a request at once, then one encoded frame per session."""
 
-    def __init__(self, device: torch.device) -> None:
+    def __init__(self, device: torch.device, compiles: bool = True) -> None:
         self.grid = DecisionGrid(device)
+        self.passes = GridPasses(compiles)  # compiles: False for a drawer that only stands in a while
         self._nets: dict[GroupKey, BatchedNetwork] = {}
 
     def net(self, key: GroupKey) -> BatchedNetwork:
@@ -82,13 +85,15 @@ class FrameDrawer:
     def draw(self, req: DrawRequest) -> list[bytes]:
         net, res, rows = self.net(req.key), req.resolution, len(req.items)
         params = {k: v.to(self.grid.device) for k, v in req.params.items()}
-        x_t = self._plane_inputs(req, res).transpose(1, 2)  # (rows, features, points)
-        z = net.forward_wide(params, x_t)  # (rows, out, points)
-        out = torch.softmax(z, dim=1) if req.key.loss == "cce" else net.loss.output(z)  # elementwise else
-        out = torch.nan_to_num(out, nan=0.0, posinf=1e6, neginf=-1e6)
-        values = out.reshape(rows, -1, res, res).cpu().numpy()  # (rows, channels, res, res)
-        maps = self._neuron_maps(req, net, params) if any(m.neurons for m in req.items) else None
         names = [n for n in net.param_names if n[0] in "Wb"]
+        x_t = self._plane_inputs(req, res).transpose(1, 2)  # (rows or 1, features, points)
+        lo, hi = (
+            torch.tensor([m.value_range[j] for m in req.items], dtype=params[names[0]].dtype, device=x_t.device)
+            for j in (0, 1)
+        )
+        levels = self.passes.levels(net, params, x_t, lo, hi, req.compile)  # (rows, channels, points)
+        levels_np = levels.reshape(rows, -1, res, res).cpu().numpy()
+        maps = self._neuron_maps(req, net, params) if any(m.neurons for m in req.items) else None
         # A diverged run has NaN or infinite weights; no number in a frame may be either (protocol).
         weights = torch.cat([params[n].reshape(rows, -1) for n in names], dim=1)
         flat = np.nan_to_num(weights.cpu().numpy().astype(np.float32), nan=0.0)  # (rows, all)
@@ -106,12 +111,10 @@ class FrameDrawer:
                     predicted[part] = predicted_class(req.key.loss, z).cpu().numpy()  # (rows, points)
         frames = []
         for i, item in enumerate(req.items):
-            lo, hi = item.value_range
-            channels = values[i] if values.shape[1] > 1 else values[i, 0]
-            grid_u8 = np.rint(np.clip((channels - lo) / (hi - lo), 0.0, 1.0) * 255).astype(np.uint8)
+            grid_u8 = levels_np[i] if levels_np.shape[1] > 1 else levels_np[i, 0]
             header = dict(item.header)
             header["grid"] = {
-                "resolution": res, "extent": [-item.extent, item.extent], "value_range": [lo, hi],
+                "resolution": res, "extent": [-item.extent, item.extent], "value_range": list(item.value_range),
                 "classes": item.classes,
             }
             header["confusion"] = self._confusions(item, predicted, i) if item.classes else None
@@ -129,21 +132,17 @@ class FrameDrawer:
     ) -> tuple[list[int], np.ndarray, np.ndarray]:
         """Every hidden unit's output over a coarse grid: units per layer, scale (rows, units), uint8 maps."""
         res, rows = NEURON_RESOLUTION, len(req.items)
-        x = self._plane_inputs(req, res)
-        hidden: list[torch.Tensor] = []
-        net.forward(params, params, x, hidden=hidden)
-        units = [h.shape[2] for h in hidden]
-        if not hidden:
+        units = [lp.units for lp in net.layers if lp.activation is not None]
+        if not units:
             return units, np.zeros((rows, 0)), np.zeros((rows, 0, res, res), np.uint8)
-        h = torch.nan_to_num(torch.cat(hidden, dim=2)).transpose(1, 2)  # (rows, units, points)
-        scale = h.abs().amax(dim=2).clamp(min=1e-6)  # (rows, units)
-        q = torch.round((h / scale[:, :, None] + 1) / 2 * 255).clamp(0, 255).to(torch.uint8)
+        x_t = self._plane_inputs(req, res).transpose(1, 2)  # (rows or 1, features, points)
+        scale, q = self.passes.neurons(net, params, x_t, req.compile)
         return units, scale.cpu().numpy(), q.reshape(rows, -1, res, res).cpu().numpy()
 
     def _plane_inputs(self, req: DrawRequest, res: int) -> torch.Tensor:
-        """(rows, res², inputs): the shared standard grid, or each session's own plane."""
+        """(1, res², inputs) for the shared standard grid, or (rows, res², inputs): each session's own plane."""
         if all(m.planes is None for m in req.items):
-            return self.grid.inputs(req.key.features, res).expand(len(req.items), -1, -1)
+            return self.grid.inputs(req.key.features, res).unsqueeze(0)
         return torch.stack([
             self.grid.inputs(req.key.features, res) if m.planes is None else m.planes[res].to(self.grid.device)
             for m in req.items

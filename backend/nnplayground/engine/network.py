@@ -241,13 +241,15 @@ class BatchedNetwork:
 
     @torch.no_grad()
     def forward_wide(
-        self, p: dict[str, torch.Tensor], x_t: torch.Tensor, product: Product | None = None
+        self, p: dict[str, torch.Tensor], x_t: torch.Tensor, product: Product | None = None,
+        hidden: list[torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """Eval-mode logits with points last: x_t (sessions, features, points) -> (sessions, n_out, points).
 
         For many points (decision grids) the batched products are then long and thin the way BLAS
         is fast at (bench: 1.1 ms against 4.6 ms for one layer of a 100-session 100×100 grid).
         `product` replaces them (compiled evaluations pass broadcast_product, see backward).
+        `hidden`, when given, collects every hidden layer's output (sessions, units, points).
         """
         h = x_t
         for lp, act in zip(self.layers, self.acts, strict=True):
@@ -266,6 +268,8 @@ class BatchedNetwork:
                 h = act.forward(h)
             if lp.batch_norm == "after":
                 h = self._batch_norm_wide(h, i, p)
+            if hidden is not None:
+                hidden.append(h)
         raise AssertionError("the output layer returns")
 
     @staticmethod

@@ -53,7 +53,7 @@ class FrameJob:
     data: dict[str, torch.Tensor] = field(default_factory=dict)  # x_<part> copies (rows, points, features)
     sessions: list[FrameMeta] = field(default_factory=list)
 
-    def request(self, resolution: int, device: torch.device) -> DrawRequest:
+    def request(self, resolution: int, device: torch.device, compile: bool = False) -> DrawRequest:
         """The plain-data part of the job, for the drawer (which may be another process)."""
         items = []
         for m in self.sessions:
@@ -67,15 +67,18 @@ class FrameJob:
                 m.data.extent if m.data is not None else DrawItem.extent, planes,
                 m.data.uid if m.labels and m.data is not None else None,
             ))
-        return DrawRequest(self.net.key, resolution, self.params, self.data, items)
+        return DrawRequest(self.net.key, resolution, self.params, self.data, items, compile=compile)
 
 
 class FramePublisher:
     """A thread that turns FrameJobs into encoded frames for the watchers."""
 
-    def __init__(self, device: torch.device, resolution: int, builder: FrameBuilder | None = None) -> None:
+    def __init__(
+        self, device: torch.device, resolution: int, builder: FrameBuilder | None = None, compiles: bool = False
+    ) -> None:
         self.device = device
         self.resolution = resolution
+        self.compiles = compiles  # a class's plane passes may be compiled (Settings.compile_steps)
         self.drawer = FrameDrawer(device)  # on this thread, when there is no builder process
         self.builder = builder
         self._pending: dict[Any, FrameJob] = {}
@@ -118,6 +121,10 @@ class FramePublisher:
         busy, frames = self._recent
         return busy / frames if frames else 0.0
 
+    def grid_graphs(self) -> dict[str, int]:
+        """The drawer's compiled plane passes by state (the builder process's, as it last said)."""
+        return self.builder.grid_graphs if self.builder is not None else self.drawer.passes.states()
+
     def waiting(self, key: Any) -> bool:
         """Whether a job of this group chunk is queued and not started (a new one would replace it)."""
         with self._cond:
@@ -130,17 +137,29 @@ class FramePublisher:
                     self._cond.wait()
                 if self._stopping:
                     return
-                # Oldest first: a replaced job keeps its group's place, so every group gets its turn.
-                # (popitem() took the newest, and under load the groups queued first never got frames.)
-                job = self._urgent.pop(0) if self._urgent else self._pending.pop(next(iter(self._pending)))
+                job = self._next_job()
             try:
                 self.publish(job)
             except Exception:  # noqa: BLE001 - one bad frame must not stop the stream
                 log.exception("building frames failed")
 
+    def _next_job(self) -> FrameJob:
+        """The job to draw next (lock held): urgent ones first, each with every other urgent one of
+        its group merged in; then the oldest group job."""
+        if self._urgent:
+            job = self._urgent.pop(0)
+            same = [j for j in self._urgent if j.net.key == job.net.key and _stackable(job, j)]
+            if not same:
+                return job
+            self._urgent = [j for j in self._urgent if not any(j is m for m in same)]
+            return _merged([job, *same])
+        # Oldest first: a replaced job keeps its group's place, so every group gets its turn.
+        # (popitem() took the newest, and under load the groups queued first never got frames.)
+        return self._pending.pop(next(iter(self._pending)))
+
     def build(self, job: FrameJob) -> list[bytes]:
         """One encoded frame per session of the job, in its order."""
-        req = job.request(self.resolution, self.device)
+        req = job.request(self.resolution, self.device, self.compiles)
         return self.builder.draw(req) if self.builder is not None else self.drawer.draw(req)
 
     def publish(self, job: FrameJob) -> None:
@@ -160,3 +179,31 @@ class FramePublisher:
             # frame than a tick's fifty, and must weigh as one frame, not as fifty.
             busy, frames = self._recent
             self._recent = (0.9 * busy + time.perf_counter() - start, 0.9 * frames + len(job.sessions))
+
+
+def _stackable(a: FrameJob, b: FrameJob) -> bool:
+    """Whether two jobs of one group can be drawn as one: the same tensors, of the same row shapes
+    (a group's data parts grow when a session with more points joins)."""
+    return all(
+        x.keys() == y.keys() and all(x[k].shape[1:] == y[k].shape[1:] for k in x)
+        for x, y in ((a.params, b.params), (a.data, b.data))
+    )
+
+
+def _merged(jobs: list[FrameJob]) -> FrameJob:
+    """Urgent jobs of one group as one, its rows in order, a session framed twice kept only at its
+    newest: commands arrive one by one (a pause here, a learning rate there), and drawing k rows
+    at once costs little more than drawing one (bench/frames.py)."""
+    metas = [m for j in jobs for m in j.sessions]
+    last = {id(m.session): i for i, m in enumerate(metas)}
+    keep = [i for i, m in enumerate(metas) if last[id(m.session)] == i]
+    index = torch.tensor(keep)
+
+    def stack(parts: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        return {k: torch.cat([p[k] for p in parts]).index_select(0, index.to(parts[0][k].device)) for k in parts[0]}
+
+    first = jobs[0]
+    return FrameJob(
+        first.key, first.net, stack([j.params for j in jobs]), stack([j.data for j in jobs]) if first.data else {},
+        [metas[i] for i in keep],
+    )

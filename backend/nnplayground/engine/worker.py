@@ -113,7 +113,7 @@ class EngineCore:
         self._grid = DecisionGrid(self.device)
         # The child inherits a socket (pass_fds): POSIX only; elsewhere frames are drawn on the thread.
         builder = FrameBuilder.shared() if settings.frame_builder == "process" and os.name == "posix" else None
-        self._publisher = FramePublisher(self.device, settings.grid_resolution, builder)
+        self._publisher = FramePublisher(self.device, settings.grid_resolution, builder, settings.compile_steps)
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._next_tick = 0.0
