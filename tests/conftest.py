@@ -80,6 +80,7 @@ class LiveServer:
             log_level="warning",
             lifespan="on",
             ws_per_message_deflate=False,  # as in production: frames are already compressed
+            loop=settings.event_loop,  # as in production: uvloop where it is installed
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -111,6 +111,7 @@ def serve(settings: Settings, log_level: str = "info") -> None:
         host=settings.host,
         port=settings.port,
         workers=1,
+        loop=settings.event_loop,
         log_level=log_level,
         log_config=log_config(),
         ws_per_message_deflate=False,  # frames are already zlib-compressed

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # Compile the training step of a group of 8 or more playing sessions (torch.compile, in the
     # background; engine/compiled.py): 1.2-1.4x the epochs/s of a class. Off: every step eager.
     compile_steps: bool = True
+    # uvicorn's event loop: "auto" takes uvloop where it is installed (a dependency off Windows),
+    # whose sends and thread wake-ups cost less CPU than asyncio's when a class streams.
+    event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
 
     # Limits: each answers with a clear 4xx when exceeded.
     max_sessions: int = Field(500, ge=1)

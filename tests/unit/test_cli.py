@@ -133,6 +133,14 @@ def test_serve_runs_one_uvicorn_worker_without_deflate(monkeypatch):
     assert seen["workers"] == 1
     assert seen["ws_per_message_deflate"] is False
     assert seen["log_level"] == "warning"
+    assert seen["loop"] == "auto"  # uvloop where it is installed
+
+
+def test_serve_takes_the_event_loop_from_settings(monkeypatch):
+    seen = fake_server(monkeypatch)
+    monkeypatch.setenv("NNPG_EVENT_LOOP", "asyncio")
+    main(["serve"])
+    assert seen["loop"] == "asyncio"
 
 
 def test_no_command_means_serve(monkeypatch):

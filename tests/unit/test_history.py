@@ -38,3 +38,18 @@ def test_streamed_history_follows_thinning_and_new_epochs() -> None:
             assert train.tolist() == [float(np.float32(h.train_loss[i])) for i in keep]
             assert test.tolist() == [h.test_loss[i] for i in keep]
     assert h.stride > 1
+
+
+def test_streamed_history_matches_the_lists_when_frames_follow_every_epoch() -> None:
+    """A frame after every epoch: the mirror grows a column at a time, past its room too, and
+    shows exactly the lists."""
+    h = History()
+    names = ["epoch", "train_loss", "test_loss", "validation_loss"]
+    for epoch in range(300):
+        h.append(epoch, {"train_loss": epoch / 3, "test_loss": 1 - epoch, "val_loss": epoch % 7,
+                         "train_accuracy": 0.25})
+        streamed = h.streamed(names)
+        assert streamed.shape == (4, len(h.epoch))
+        for row, name in zip(streamed, names, strict=True):
+            assert row.tolist() == [float(np.float32(v)) for v in getattr(h, name)]
+        assert h.streamed(["train_accuracy"]).tolist() == [[0.25] * len(h.epoch)]
