@@ -10,15 +10,20 @@ which a busy neighbour's steal does not inflate), the median over `--rounds` alt
 per frame. 4 rows stand for commands' frames merged into one request (publisher._next_job); one
 row is a command's frame alone, which stays eager. Frames with neuron maps are what the browser
 asks for; the serve benchmark's clients do not ask for them.
+
+Then each drawn frame's JSON header encoded by the standard library's `json` and by
+`frames.header_json` (orjson when installed), alternating, per header.
 """
 
 import argparse
+import json
 import statistics
 import time
 from dataclasses import replace
 
 import torch
 
+from nnplayground import frames
 from nnplayground.config import Settings
 from nnplayground.engine import Engine
 from nnplayground.engine.framedraw import DrawRequest, FrameDrawer
@@ -74,6 +79,7 @@ def main() -> None:
     print(f"command: python bench/frames.py --rows {args.rows} --rounds {args.rounds}")
     print("thread CPU per frame, µs (median); ratio = eager / compiled")
     print(f"{'network':30} {'neurons':>7} {'rows':>5} {'eager':>8} {'compiled':>9} {'ratio':>6}")
+    headers: dict[tuple[str, bool], list[dict]] = {}
     for name, config in CONFIGS.items():
         for neurons in (False, True):
             req = request(config, args.rows, neurons)
@@ -83,6 +89,7 @@ def main() -> None:
                 graph.done.wait(600)
             if any(g.state != "ready" for g in compiled.passes.graphs.values()):
                 raise SystemExit(f"compiling failed: {compiled.passes.states()}")
+            headers[(name, neurons)] = [frames.decode_frame(f).header for f in compiled.draw(req)]
             for r in (req, first_rows(req, 4), first_rows(req, 1)):
                 times: dict[str, list[float]] = {"eager": [], "compiled": []}
                 for _ in range(3):
@@ -92,6 +99,32 @@ def main() -> None:
                     times["compiled"].append(cpu_per_frame(compiled, r))
                 e, c = (statistics.median(times[k]) * 1e6 for k in ("eager", "compiled"))
                 print(f"{name:30} {'yes' if neurons else 'no':>7} {len(r.items):>5} {e:8.0f} {c:9.0f} {e / c:5.2f}x")
+    header_encoding(headers, args.rounds)
+
+
+def header_encoding(headers: dict[tuple[str, bool], list[dict]], rounds: int) -> None:
+    """Thread CPU per header: the standard library's json against frames.header_json."""
+    encoder = "orjson" if hasattr(frames, "orjson") else "the standard library: orjson is not installed"
+    print(f"\nJSON header per frame, µs (median); ratio = json / header_json ({encoder})")
+    print(f"{'network':30} {'neurons':>7} {'bytes':>6} {'json':>8} {'header_json':>12} {'ratio':>6}")
+
+    def cpu(encode, items: list[dict]) -> float:
+        start = time.thread_time()
+        for h in items:
+            encode(h)
+        return (time.thread_time() - start) / len(items)
+
+    def standard(h: dict) -> bytes:
+        return json.dumps(h, separators=(",", ":"), ensure_ascii=False).encode()
+
+    for (name, neurons), items in headers.items():
+        times: dict[str, list[float]] = {"json": [], "fast": []}
+        for _ in range(rounds):
+            times["json"].append(cpu(standard, items))
+            times["fast"].append(cpu(frames.header_json, items))
+        j, f = (statistics.median(times[k]) * 1e6 for k in ("json", "fast"))
+        size = len(frames.header_json(items[0]))
+        print(f"{name:30} {'yes' if neurons else 'no':>7} {size:>6} {j:8.1f} {f:12.1f} {j / f:5.1f}x")
 
 
 if __name__ == "__main__":

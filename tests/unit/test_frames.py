@@ -63,3 +63,23 @@ def test_isal_is_the_compressor_when_installed() -> None:
 def test_other_dtypes_are_refused(arr: np.ndarray) -> None:
     with pytest.raises(ValueError, match="unsupported dtype"):
         encode_frame(Frame({}, {"x": arr}))
+
+
+def test_the_header_is_the_same_json_text_with_either_encoder() -> None:
+    """orjson when installed, the standard library otherwise: one compact JSON text, so the
+    browser and decode_frame read the same header."""
+    import json
+
+    header = {
+        "type": "frame", "id": "séance", "seq": 7,
+        "state": {"running": True, "train_loss": 0.030709920451045036, "best_epoch": None, "learning_rate": 0.03},
+        "confusion": {"labels": [0, 1], "train": [[119, 0], [0, 131]]}, "extent": [-6.0, 6.0],
+    }
+    standard = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
+    assert frames.header_json(header) == standard
+    assert decode_frame(encode_frame(Frame(header))).header == {**header, "sections": []}
+
+
+def test_orjson_writes_the_header_when_installed() -> None:
+    pytest.importorskip("orjson")
+    assert frames.header_json({"loss": float("nan")}) == b'{"loss":null}'  # JSON.parse cannot read NaN
