@@ -23,8 +23,7 @@ except ImportError:  # a platform without isal's wheel: the standard library, sa
     def deflate(data: bytes) -> bytes:
         return zlib.compress(data, 1)
 
-try:  # orjson: a frame's header in 2 µs against 25 µs (a thirteenth of the frame builder's time)
-
+try:  # orjson: a frame's header in 3 µs against 25 µs (a thirteenth of the frame builder's time)
     import orjson
 
     def header_json(header: dict[str, Any]) -> bytes:

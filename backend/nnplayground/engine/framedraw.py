@@ -87,10 +87,8 @@ class FrameDrawer:
         params = {k: v.to(self.grid.device) for k, v in req.params.items()}
         names = [n for n in net.param_names if n[0] in "Wb"]
         x_t = self._plane_inputs(req, res).transpose(1, 2)  # (rows or 1, features, points)
-        lo, hi = (
-            torch.tensor([m.value_range[j] for m in req.items], dtype=params[names[0]].dtype, device=x_t.device)
-            for j in (0, 1)
-        )
+        ranges = torch.tensor([m.value_range for m in req.items], dtype=params[names[0]].dtype, device=x_t.device)
+        lo, hi = ranges.unbind(1)  # (rows,) each
         levels = self.passes.levels(net, params, x_t, lo, hi, req.compile)  # (rows, channels, points)
         levels_np = levels.reshape(rows, -1, res, res).cpu().numpy()
         maps = self._neuron_maps(req, net, params) if any(m.neurons for m in req.items) else None

@@ -90,7 +90,7 @@ class GridPasses:
         first = next(iter(params.values()))
         rows = first.shape[0]
         params = {k: v.contiguous() for k, v in params.items()}  # a graph is made for dense rows
-        x_t = x_t.contiguous()
+        x_t, extra = x_t.contiguous(), tuple(t.contiguous() for t in extra)
         key = (kind, net.key, x_t.shape[2], x_t.shape[0] == 1, first.dtype)
         may = compile and self.compiles
         graph = self.graphs.get(key) if may else None
