@@ -217,3 +217,50 @@ def test_the_engine_compiles_a_class_and_it_trains_on(tmp_path: Any) -> None:
         assert engine.state(ids[0]).epoch == epochs[ids[0]], "a paused session must not train"
     finally:
         engine.stop()
+
+
+def _join(group: Group, config: dict[str, Any], sid: str) -> Session:
+    cfg = SessionConfig.model_validate(config)
+    s = Session(sid, cfg, SessionData.build(cfg, 1), init_count=7)
+    group.add(s, s.fresh_row(s.key()), cfg.training.schedule)
+    group.set_running(s.row, True)
+    return s
+
+
+def test_rows_out_of_step_and_a_session_with_more_points_take_the_one_graph() -> None:
+    """The graph gathers each row's batch itself: rows at different places in their epochs (a
+    class) step as the eager code does, and a session with more points (the group's capacity
+    grows) takes the same graph, not a compile of its own."""
+    import torch._dynamo.utils
+
+    group, _, _ = compiled_group({}, (0.03, 0.1))
+    eager, _, _ = compiled_group({}, (0.03, 0.1))
+    eager.compiled = None
+    epoch_len = int(group.host["epoch_len"][0])
+    for g in (group, eager):
+        g.host["steps_in_epoch"][:MIN_ROWS] = np.arange(MIN_ROWS) % epoch_len  # out of step
+    train_compiled(group, 3 * epoch_len)
+    for _ in range(3 * epoch_len):
+        eager.step()
+    (compiled,) = group.compiled.variants.values()  # type: ignore[union-attr]
+    graphs = torch._dynamo.utils.counters["stats"]["unique_graphs"]
+    points = group.caps["train"]
+    bigger = make_config(data={**make_config()["data"], "num_points": 120})
+    for g in (group, eager):
+        _join(g, bigger, "more")
+    assert group.caps["train"] > points
+    calls = compiled.calls
+    for _ in range(2 * epoch_len):
+        group.step()
+        eager.step()
+    assert compiled.calls == calls + 2 * epoch_len, "the grown group should still take the graph"
+    assert len(group.compiled.variants) == 1  # type: ignore[union-attr]
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == graphs, "compiled again"
+    for name in group.param_names:
+        torch.testing.assert_close(group.tensors[name][: MIN_ROWS + 1], eager.tensors[name][: MIN_ROWS + 1])
+
+
+def test_input_noise_compiled() -> None:
+    """Noise is drawn eagerly, once a step (none drawn twice while the graph compiles), and added
+    to the batch the graph gathers: the same arithmetic as torch.nn with the recorded noise."""
+    check_against_torch({"training": {"input_noise": 0.2}})

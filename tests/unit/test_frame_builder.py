@@ -287,3 +287,30 @@ def test_urgent_jobs_of_a_group_are_drawn_as_one_keeping_a_sessions_newest_frame
     for a, b in zip(together, alone, strict=True):
         assert a.header["id"] == b.header["id"] and a.header["seq"] == b.header["seq"]
         assert np.abs(a.arrays["grid"].astype(int) - b.arrays["grid"].astype(int)).max() <= 1
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX niceness")
+def test_the_child_runs_nicer_than_the_server_by_its_setting() -> None:
+    b = FrameBuilder()
+    b.niceness = 3
+    try:
+        assert b.wait_ready()
+        assert b.pid is not None
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, b.pid) == min(ours + 3, 19)
+        req = watched_request({}, sessions=2, neurons=False)
+        assert b.draw(req) == FrameDrawer(torch.device("cpu")).draw(req)  # draws as ever
+        assert b.remote_draws == 1
+    finally:
+        b.close()
+
+
+def test_an_engine_gives_the_shared_builder_its_niceness() -> None:
+    shared = FrameBuilder.shared()
+    before = shared.niceness
+    try:
+        Engine(Settings(frame_builder_nice=7))
+        assert shared.niceness == 7
+        assert Settings().frame_builder_nice == 5  # by default training wins a contended core
+    finally:
+        shared.niceness = before

@@ -11,7 +11,9 @@ server-wide, and only for a group with at least MIN_ROWS running sessions; the g
 eagerly (exactly the same arithmetic, within float rounding) until its graph is ready, and for
 good if compiling fails (no C++ compiler, say). A graph serves one `StepVariant`: the batch
 width and which optional terms are on; a step of any other variant, a masked batch, clipping,
-input noise, dropout or an autograd network takes the eager path.
+dropout or an autograd network takes the eager path. The graph gathers each row's batch from the
+rows' training points itself (at any count of points), given the batch's positions; input noise
+is drawn eagerly and added to those points first.
 
 Evaluations (each parked epoch end's loss and accuracy on every data part, `evaluate_part`) are
 compiled the same way, per part length, for the same groups: eagerly they were a third of the
@@ -62,8 +64,9 @@ class StepInputs:
     params: Tensors
     slots: dict[str, Tensors]
     hyper: dict[str, torch.Tensor]
-    xb: torch.Tensor  # (k, width, features), contiguous
-    yb: torch.Tensor  # (k, width, outputs), contiguous
+    x: torch.Tensor  # (k, points, features), contiguous: the rows' training inputs
+    y: torch.Tensor  # (k, points, outputs), contiguous
+    index: torch.Tensor  # (k, width) int64: the batch's positions in x and y
     l1: torch.Tensor | None  # (k, 1, 1) rates, None when no row uses L1
     l2: torch.Tensor | None
 
@@ -75,9 +78,13 @@ def _step_function(
     each layer's gradient norm (k, layers), which the diagnostics keep at epoch ends."""
 
     def step(
-        params: Tensors, slots: dict[str, Tensors], hyper: dict[str, torch.Tensor], xb: torch.Tensor,
-        yb: torch.Tensor, l1: torch.Tensor | None, l2: torch.Tensor | None,
+        params: Tensors, slots: dict[str, Tensors], hyper: dict[str, torch.Tensor], x: torch.Tensor,
+        y: torch.Tensor, index: torch.Tensor, l1: torch.Tensor | None, l2: torch.Tensor | None,
     ) -> torch.Tensor:
+        # The batch is gathered in the graph: eagerly it was a tenth of the worker's time, and
+        # each of its ops gave the GIL away (the event loop took it, the worker waited).
+        xb = x.gather(1, index[:, :, None].expand(-1, -1, x.shape[2]))  # (k, width, features)
+        yb = y.gather(1, index[:, :, None].expand(-1, -1, y.shape[2]))  # (k, width, outputs)
         p = dict(zip(names, params, strict=True))
         grads = net.backward(p, xb, yb, 1.0 / xb.shape[1], product=broadcast_product)
         out = [grads[n] for n in names]
@@ -123,8 +130,13 @@ class CompiledGraph:
     # changes are thread-local). Tests point "cpp.cxx" at no compiler to see a compile fail.
     inductor_options: dict[str, Any] = {}
 
-    def __init__(self, fn: Callable[..., Any], sample: tuple[Any, ...], what: str) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], sample: tuple[Any, ...], what: str,
+        dynamic: Callable[[tuple[Any, ...]], list[tuple[torch.Tensor, int]]] | None = None,
+    ) -> None:
         self.what = what  # for the log, e.g. the step variant
+        # Dimensions besides the rows that the graph must take at any length: (tensor, dim) of the args.
+        self._dynamic = dynamic
         self.state = "compiling"
         self.calls = 0  # calls that took the graph (tests, diagnostics)
         # Copies to compile on, so the warm-up calls leave the real rows untouched.
@@ -157,6 +169,8 @@ class CompiledGraph:
                     for t in _tensors(args):
                         if t.shape[0] == n:
                             torch._dynamo.mark_dynamic(t, 0)
+                    for t, dim in self._dynamic(args) if self._dynamic else []:
+                        torch._dynamo.mark_dynamic(t, dim)
                     compiled(*args)
             self.state = "ready"
             log.info("compiled %s in %.1f s", self.what, time.monotonic() - start)
@@ -187,8 +201,14 @@ def compile_in_background(graph: CompiledGraph) -> CompiledGraph:
     return graph
 
 
-def _step_args(s: StepInputs) -> tuple[Any, ...]:
-    return (s.params, s.slots, s.hyper, s.xb, s.yb, s.l1, s.l2)
+def step_args(s: StepInputs) -> tuple[Any, ...]:
+    return (s.params, s.slots, s.hyper, s.x, s.y, s.index, s.l1, s.l2)
+
+
+def _points_dims(args: tuple[Any, ...]) -> list[tuple[torch.Tensor, int]]:
+    """The step's x and y at any count of points: a group's capacity grows when a session with
+    more points joins, and the graph must not be compiled again for it (on the worker, in a call)."""
+    return [(args[3], 1), (args[4], 1)]
 
 
 def _evaluation_function(net: BatchedNetwork, classification: bool) -> Callable[..., Any]:
@@ -221,15 +241,9 @@ class CompiledSteps:
         """The ready graph for this variant, or None (then one is queued, if there is room)."""
         compiled = self.variants.get(variant)
         if compiled is None and len(self.variants) < MAX_VARIANTS:
-            graph = CompiledGraph(self._step, _step_args(inputs()), f"a step ({variant})")
+            graph = CompiledGraph(self._step, step_args(inputs()), f"a step ({variant})", _points_dims)
             compiled = self.variants[variant] = compile_in_background(graph)
         return compiled if compiled is not None and compiled.ready else None
-
-    def step(self, variant: StepVariant, inputs: StepInputs) -> torch.Tensor | None:
-        """Step the rows in place with the variant's graph: each layer's gradient norm (k, layers),
-        or None when there is no graph ready (the caller steps eagerly)."""
-        compiled = self.get(variant, lambda: inputs)
-        return None if compiled is None else compiled(*_step_args(inputs))
 
     def evaluate(
         self, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, n: torch.Tensor

@@ -34,7 +34,9 @@ RETRY_AFTER = 5.0  # seconds before a child that failed or died is started again
 MAX_RETRY_AFTER = 300.0  # starts keep failing (each costs a torch import), up to this
 DRAW_TIMEOUT = 10.0  # seconds a draw may take in the child before it counts as hung (a job takes ms)
 MAX_LABEL_SETS = 10_000  # label sets the child may hold before it is told to forget them all
-CHILD_MAIN = "import sys; from nnplayground.engine.framebuilder import serve; serve(int(sys.argv[1]))"
+CHILD_MAIN = (
+    "import sys; from nnplayground.engine.framebuilder import serve; serve(int(sys.argv[1]), int(sys.argv[2]))"
+)
 
 
 class FrameBuildError(RuntimeError):
@@ -58,6 +60,7 @@ class FrameBuilder:
         self._labels_sent: set[int] = set()  # what the current child holds
         self.draw_timeout = DRAW_TIMEOUT
         self.child_main = CHILD_MAIN
+        self.niceness = 0  # added to the child's niceness when it starts (Settings.frame_builder_nice)
         self.remote_draws = 0
         self.local_draws = 0
         # The child's compiled plane passes (grid, neuron maps) by state, as it last said.
@@ -99,7 +102,7 @@ class FrameBuilder:
         try:
             env = {**os.environ, "OMP_NUM_THREADS": "1"}
             proc = subprocess.Popen(
-                [sys.executable, "-c", self.child_main, str(child.fileno())],
+                [sys.executable, "-c", self.child_main, str(child.fileno()), str(self.niceness)],
                 pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, env=env,
             )
             child.close()
@@ -190,8 +193,12 @@ class FrameBuilder:
             self._conn, self._proc = None, None
 
 
-def serve(fd: int) -> None:
+def serve(fd: int, niceness: int = 0) -> None:
     """The child's loop: a request in, ("ok", (frames, grid graph states)) or ("error", text) out, until EOF."""
+    if niceness and hasattr(os, "nice"):
+        # Lower priority than the training thread: when both want a busy core, training gets it
+        # (and the frames, paced by their cost, slow down a little instead of training).
+        os.nice(niceness)
     torch.set_num_threads(1)
     drawer = FrameDrawer(torch.device("cpu"))
     labels: dict[int, dict[str, Any]] = {}  # labels_key -> a dataset's labels, sent once (FrameBuilder._wire)

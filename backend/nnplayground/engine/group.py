@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .. import catalog
-from .compiled import MIN_ROWS, CompiledSteps, StepInputs, StepVariant
+from .compiled import MIN_ROWS, CompiledSteps, StepInputs, StepVariant, step_args
 from .network import BatchedNetwork, add_penalty_gradients, buffer_shapes, evaluate_part, layer_norms, parameter_shapes
 from .optim import OPTIMIZERS
 from .schedules import ScheduleTable
@@ -301,18 +301,20 @@ class Group:
         """One optimiser step for every running row; returns the rows that finished an epoch."""
         k = self.running
         h, v = self.host, self._running_views(k)
-        xb, yb, mask, counts = self._batch(k)
-        # (k,) points per row: only a masked batch or the autograd path needs it as a tensor.
-        count = torch.from_numpy(counts).to(self.device, xb.dtype) if mask is not None or not self.net.manual else None
-        if h["noise_on"][:k].any():
-            xb = xb + self.noise_like(xb) * v["noise"][:, None, None]  # input noise as augmentation
         if self.schedules.any_scheduled(k):
             rates = self.schedules.rates(k, h["epoch"][:k], h["step"][:k], h["epoch_len"][:k])
             v["lr"].copy_(torch.from_numpy(rates))
-        scale = 1.0 / xb.shape[1] if mask is None else mask / count[:, None, None]
         epoch_ends = bool((h["steps_in_epoch"][:k] + 1 >= h["epoch_len"][:k]).any())
-        norms = self._compiled_step(k, v, xb, yb, mask)
+        norms = self._compiled_step(k, v)
         if norms is None:
+            xb, yb, mask, counts = self._batch(k)
+            # (k,) points per row: only a masked batch or the autograd path needs it as a tensor.
+            count = (
+                torch.from_numpy(counts).to(self.device, xb.dtype) if mask is not None or not self.net.manual else None
+            )
+            if h["noise_on"][:k].any():
+                xb = xb + self.noise_like(xb) * v["noise"][:, None, None]  # input noise as augmentation
+            scale = 1.0 / xb.shape[1] if mask is None else mask / count[:, None, None]
             grad_list = self._gradients(k, v, xb, yb, mask, count, scale)
             self._update(k, v, grad_list, epoch_ends)
         elif epoch_ends:  # the compiled step updated the rows already
@@ -359,28 +361,44 @@ class Group:
         slots = {s: [v[f"{s}.{p}"] for p in self.param_names] for s in self.optimizer.slots}
         self.optimizer.update([v[n] for n in self.param_names], grad_list, slots, hyper)
 
-    def _compiled_step(
-        self, k: int, v: dict[str, torch.Tensor], xb: torch.Tensor, yb: torch.Tensor, mask: torch.Tensor | None
-    ) -> torch.Tensor | None:
+    def _compiled_step(self, k: int, v: dict[str, torch.Tensor]) -> torch.Tensor | None:
         """Step the running rows with a compiled graph, if this step's variant has one ready;
         returns each layer's gradient norm (k, layers), or None when the eager step must run."""
         h = self.host
-        if self.compiled is None or mask is not None or k < MIN_ROWS or not self.net.manual or h["clip_on"][:k].any():
+        if self.compiled is None or k < MIN_ROWS or not self.net.manual or h["clip_on"][:k].any():
             return None
+        batch, n_train = h["batch"][:k], h["n_train"][:k]
+        pos = h["steps_in_epoch"][:k] * batch  # (k,) start of this step's batch
+        count = np.minimum(pos + batch, n_train) - pos  # (k,) real points in this batch
+        width = int(count[0])
+        if (count != width).any():
+            return None  # batches of several sizes this step: masked, eager
+        index = torch.from_numpy(pos[:, None] + np.arange(width)).to(self.device)  # (k, width): each row's points
         l1, l2 = self._penalty_rates(k)
         decay_on = bool(h["decay_on"][:k].any())
-        variant = StepVariant(xb.shape[1], l1 is not None, l2 is not None, decay_on, xb.dtype)
+        variant = StepVariant(width, l1 is not None, l2 is not None, decay_on, v["x_train"].dtype)
         cached = self._step_inputs
         if cached is None or cached[0] is not v or cached[1] != variant:
             names = ["lr", "t", *self.optimizer.hyper, *self.optimizer.scalars]
             cached = self._step_inputs = (v, variant, StepInputs(
                 [v[n] for n in self.param_names],
                 {s: [v[f"{s}.{p}"] for p in self.param_names] for s in self.optimizer.slots},
-                {n: v[n] for n in names if n != "weight_decay" or decay_on}, xb, yb, l1, l2,
+                {n: v[n] for n in names if n != "weight_decay" or decay_on}, v["x_train"], v["y_train"], index, l1, l2,
             ))
         base = cached[2]
-        inputs = StepInputs(base.params, base.slots, base.hyper, xb.contiguous(), yb.contiguous(), base.l1, base.l2)
-        return self.compiled.step(variant, inputs)
+        inputs = StepInputs(base.params, base.slots, base.hyper, v["x_train"], v["y_train"], index, base.l1, base.l2)
+        graph = self.compiled.get(variant, lambda: inputs)
+        if graph is None:
+            return None
+        if h["noise_on"][:k].any():
+            # Input noise: drawn as the eager step draws it (its shape, the same random numbers)
+            # and added to the batch's points only, in a copy of the rows' inputs.
+            x = inputs.x
+            noise = self.noise_like(torch.empty((k, width, x.shape[2]), dtype=x.dtype, device=x.device))
+            flat = (index + torch.arange(k, device=self.device)[:, None] * x.shape[1]).reshape(-1)
+            added = (noise * v["noise"][:, None, None]).reshape(-1, x.shape[2])  # (k * width, features)
+            inputs.x = x.reshape(-1, x.shape[2]).index_add(0, flat, added).view_as(x)
+        return graph(*step_args(inputs))
 
     def park(self, rows: np.ndarray) -> ParkedEpochs:
         """Copy what evaluating these rows' epoch ends needs; see ParkedEpochs."""

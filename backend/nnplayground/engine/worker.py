@@ -113,6 +113,8 @@ class EngineCore:
         self._grid = DecisionGrid(self.device)
         # The child inherits a socket (pass_fds): POSIX only; elsewhere frames are drawn on the thread.
         builder = FrameBuilder.shared() if settings.frame_builder == "process" and os.name == "posix" else None
+        if builder is not None:
+            builder.niceness = settings.frame_builder_nice  # for the child it starts next (one per server)
         self._publisher = FramePublisher(self.device, settings.grid_resolution, builder, settings.compile_steps)
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
