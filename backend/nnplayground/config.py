@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     frame_builder: Literal["process", "thread"] = "process"
     # How much nicer (POSIX niceness, added to the server's) the frame-builder process runs: on a
     # contended core the training thread wins and frames take what is left (they are paced by
-    # their cost anyway); 0 competes as an equal. 1.3x the epochs/s of a class on 2 cores.
+    # their cost anyway); 0 competes as an equal. At 100 sessions on 2 cores: 1.3x the epochs/s
+    # for about 15 % fewer frames (docs/performance.md).
     frame_builder_nice: int = Field(5, ge=0, le=19)
     # Compile the training step of a group of 8 or more playing sessions (torch.compile, in the
     # background; engine/compiled.py): 1.2-1.4x the epochs/s of a class. Off: every step eager.
