@@ -141,6 +141,9 @@ class CompiledGraph:
         self.calls = 0  # calls that took the graph (tests, diagnostics)
         # Copies to compile on, so the warm-up calls leave the real rows untouched.
         self._sample: tuple[Any, ...] | None = map_tensors(lambda t: t.clone(), sample)
+        # torch's thread count as the caller sees it: a graph guards on it, and the compile thread
+        # may see another (OpenMP's is per thread), which made every first call compile again.
+        self._threads = torch.get_num_threads()
         # A code object of its own: dynamo keeps compiled graphs per code object, so every group
         # (and variant) gets its own cache instead of sharing one that fills up.
         self._plain = types.FunctionType(fn.__code__.replace(), fn.__globals__, closure=fn.__closure__)
@@ -159,6 +162,7 @@ class CompiledGraph:
             # The first torch.compile imports dynamo and inductor: seconds of CPU, kept off the
             # thread that asked (it stalled the frame builder for 3 s when a class arrived).
             options = {"compile_threads": 1, **self.inductor_options}  # no pool of compile workers
+            torch.set_num_threads(self._threads)
             compiled = self._fn = torch.compile(self._plain, dynamic=False, options=options)
             with torch.no_grad():
                 rows = _tensors(sample)[0].shape[0]

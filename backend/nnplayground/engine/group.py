@@ -5,7 +5,7 @@ rows [running, size) are paused ones (they cost nothing), rows past `size` are f
 are stacked as W (sessions, in, out) and b (sessions, 1, out); hyperparameters are (sessions,).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -266,15 +266,20 @@ class Group:
 
     # ---- training ---------------------------------------------------------------------------
 
+    def _window(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Where each running row's batch starts this step, and how many real points it has: (k,) each."""
+        h = self.host
+        batch, n_train = h["batch"][:k], h["n_train"][:k]
+        pos = h["steps_in_epoch"][:k] * batch
+        return pos, np.minimum(pos + batch, n_train) - pos
+
     def _batch(self, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, np.ndarray]:
         """This step's inputs (k, width, features), targets, mask (k, width, 1) or None, and counts (k,).
 
         width is the largest batch among the rows this step, not the group's power-of-two cap, so
         a class of batch-10 sessions computes on 10 points, and needs no mask when all are full."""
-        h, t = self.host, self.tensors
-        batch, n_train = h["batch"][:k], h["n_train"][:k]
-        pos = h["steps_in_epoch"][:k] * batch  # (k,) start of this step's batch
-        count = np.minimum(pos + batch, n_train) - pos  # (k,) real points in this batch
+        t = self.tensors
+        pos, count = self._window(k)
         width, full = int(count.max()), bool(count.min() == count.max())
         if full and pos.min() == pos.max():
             # Fast path (sessions in step): every row takes the same slice; no gather, no mask.
@@ -367,9 +372,7 @@ class Group:
         h = self.host
         if self.compiled is None or k < MIN_ROWS or not self.net.manual or h["clip_on"][:k].any():
             return None
-        batch, n_train = h["batch"][:k], h["n_train"][:k]
-        pos = h["steps_in_epoch"][:k] * batch  # (k,) start of this step's batch
-        count = np.minimum(pos + batch, n_train) - pos  # (k,) real points in this batch
+        pos, count = self._window(k)
         width = int(count[0])
         if (count != width).any():
             return None  # batches of several sizes this step: masked, eager
@@ -385,8 +388,7 @@ class Group:
                 {s: [v[f"{s}.{p}"] for p in self.param_names] for s in self.optimizer.slots},
                 {n: v[n] for n in names if n != "weight_decay" or decay_on}, v["x_train"], v["y_train"], index, l1, l2,
             ))
-        base = cached[2]
-        inputs = StepInputs(base.params, base.slots, base.hyper, v["x_train"], v["y_train"], index, base.l1, base.l2)
+        inputs = replace(cached[2], index=index)  # the same views (cached per v), this step's positions
         graph = self.compiled.get(variant, lambda: inputs)
         if graph is None:
             return None
