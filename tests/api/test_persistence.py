@@ -76,9 +76,11 @@ def test_autosave_runs_on_its_interval_and_health_reports_storage(tmp_path: Path
     with TestClient(create_app(settings)) as c:
         sid, headers = create(c)
         c.post(f"/api/sessions/{sid}/play", headers=headers)
-        # The health reports an autosave once it has finished (the file appears a moment before).
-        wait_for(lambda: c.get("/api/health").json()["last_autosave"] is not None)
-        assert (settings.data_dir / "checkpoints" / f"{sid}.pt").exists()  # saved with no shutdown
+        # Saved with no shutdown. An autosave may run before the session exists (a slow start):
+        # wait for one that wrote its file, reported by the health once it has finished.
+        path = settings.data_dir / "checkpoints" / f"{sid}.pt"
+        wait_for(lambda: path.exists() and c.get("/api/health").json()["last_autosave"] is not None)
+        assert path.exists()
         health = c.get("/api/health").json()
         assert health["max_storage_bytes"] == settings.max_storage_bytes and health["autosave_seconds"] == 0.1
         assert health["storage_bytes"] > 0
