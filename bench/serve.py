@@ -418,6 +418,7 @@ def run_size(server: Server, n: int, args: argparse.Namespace) -> SizeResult:
             t_setup = start - t_setup
             time.sleep(max(0.0, start + args.warmup - time.monotonic()))
             samples["before"] = sample_proc(pid)
+            print(f"  window open: {args.seconds:g} s measured from now", flush=True)  # for profilers to attach
             time.sleep(max(0.0, start + args.warmup + args.seconds - time.monotonic()))
             samples["after"] = sample_proc(pid)
             loads.append(os.getloadavg())

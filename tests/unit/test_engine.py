@@ -370,3 +370,28 @@ def test_a_round_of_training_slices_stays_short_however_many_groups_train() -> N
     assert slice_seconds(4) * 4 == pytest.approx(ROUND_SECONDS)  # a command waits one round at most
     assert slice_seconds(50) == MIN_SLICE_SECONDS  # never so short that a slice is mostly overhead
     assert slice_seconds(0) == MAX_SLICE_SECONDS
+
+
+@pytest.mark.parametrize("via_numpy", [True, False], ids=["numpy", "torch"])
+def test_row_swaps_and_row_writes_move_whole_rows_on_either_path(via_numpy: bool) -> None:
+    # Pause and play swap rows through numpy on the CPU, through torch elsewhere: the same rows move.
+    import torch
+
+    from nnplayground.engine.group import swap_rows, write_row
+
+    gen = torch.Generator().manual_seed(0)
+    tensors = [
+        torch.randn(5, 3, 2, generator=gen),  # weights (rows, in, out)
+        torch.randn(5, generator=gen),  # a hyperparameter (rows,)
+        torch.arange(5),  # int64
+        torch.zeros(5, 0, 2),  # an empty part (no validation points)
+        torch.rand(5, 4, generator=gen) > 0.5,  # bool
+    ]
+    before = [t.clone() for t in tensors]
+    swap_rows(tensors, 1, 3, via_numpy)
+    for t, old in zip(tensors, before, strict=True):
+        assert torch.equal(t, old[[0, 3, 2, 1, 4]])
+    write_row(tensors[1], 2, 0.5, via_numpy)
+    expected = before[1][[0, 3, 2, 1, 4]]
+    expected[2] = 0.5
+    assert torch.equal(tensors[1], expected)

@@ -38,6 +38,7 @@ OFF = {"clip_norm": float("inf"), "clip_val": float("inf")}  # values that mean 
 
 
 @dataclass(frozen=True)
+
 class GroupKey:
     """What must be equal for sessions to share one batched computation."""
 
@@ -80,6 +81,34 @@ class ParkedEpochs:
     steps: list[int]
     norms: np.ndarray  # (rows, layers) gradient norms at the epoch's last step
     params: dict[str, torch.Tensor]  # (rows, ...) parameters and buffers
+
+
+
+def swap_rows(tensors: list[torch.Tensor], a: int, b: int, via_numpy: bool | None = None) -> None:
+    """Exchange rows a and b of each tensor (dim 0), in place.
+
+    On the CPU (via_numpy None) through numpy views of the same memory: a pause or play swaps
+    some 20 tensors, and each torch op gives the GIL away, so with a class streaming a swap
+    waited to win it back some 40 times (docs/performance.md). Torch indexing on other devices.
+    """
+    for t in tensors:
+        if via_numpy if via_numpy is not None else t.device.type == "cpu":
+            rows = t.detach().numpy()
+            row_a = rows[a].copy()
+            rows[a] = rows[b]
+            rows[b] = row_a
+        else:
+            with torch.no_grad():
+                t[[a, b]] = t[[b, a]]
+
+
+def write_row(t: torch.Tensor, r: int, value: float, via_numpy: bool | None = None) -> None:
+    """t[r] = value, in place; through numpy on the CPU, as swap_rows (a live change per command)."""
+    if via_numpy if via_numpy is not None else t.device.type == "cpu":
+        t.detach().numpy()[r] = value
+    else:
+        with torch.no_grad():
+            t[r] = value
 
 
 class Group:
@@ -215,11 +244,7 @@ class Group:
         """Exchange two rows in every tensor and counter."""
         if a == b:
             return
-        idx = torch.tensor([a, b], device=self.device)
-        rev = torch.tensor([b, a], device=self.device)
-        with torch.no_grad():
-            for t in self.tensors.values():
-                t[idx] = t[rev]
+        swap_rows(list(self.tensors.values()), a, b)
         for f in HOST_FIELDS:
             h = self.host[f]
             h[a], h[b] = h[b], h[a]
@@ -250,9 +275,8 @@ class Group:
     # ---- live settings ----------------------------------------------------------------------
 
     def set_hyper(self, r: int, values: dict[str, float], schedule: "ScheduleSpec") -> None:
-        with torch.no_grad():
-            for name, value in values.items():
-                self.tensors[name][r] = value
+        for name, value in values.items():
+            write_row(self.tensors[name], r, value)
         self._mirror_flags(r, values)
         self.schedules.set_row(r, schedule, values["lr"])
 

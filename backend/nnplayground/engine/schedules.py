@@ -115,7 +115,7 @@ class ScheduleTable:
     def swap(self, a: int, b: int) -> None:
         """Exchange rows a and b (the engine's compaction moves sessions between rows)."""
         for column in (self.kind, *self.params.values()):
-            column[[a, b]] = column[[b, a]]
+            column[a], column[b] = column[b], column[a]  # scalars: no fancy indexing (it was most of a swap)
 
     def any_scheduled(self, k: int) -> bool:
         """Whether any of rows [0, k) has a schedule other than constant."""
