@@ -2,6 +2,7 @@
 
 import math
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -165,8 +166,11 @@ def test_divergence_pauses_with_a_reason_and_streams_no_nan(engine: Engine) -> N
     state = engine.train("s", 50).result(timeout=60)
     assert state.stop_reason is not None and state.stop_reason.startswith("diverged")
     assert state.epoch < 50
-    watcher.got_frame.clear()
-    assert watcher.got_frame.wait(10)
+    # The frame that shows the stop (it may have come before train() returned: no clear-and-wait).
+    deadline = time.monotonic() + 10
+    while not (watcher.frames and decode_frame(watcher.frames[-1]).header["state"]["stop_reason"]):
+        assert time.monotonic() < deadline, "no frame showed the stop"
+        time.sleep(0.01)
     frame = decode_frame(watcher.frames[-1])
     assert np.isfinite(frame.arrays["history"]).all()
     for value in frame.header["state"].values():
@@ -373,11 +377,12 @@ def test_a_round_of_training_slices_stays_short_however_many_groups_train() -> N
 
 
 @pytest.mark.parametrize("via_numpy", [True, False], ids=["numpy", "torch"])
-def test_row_swaps_and_row_writes_move_whole_rows_on_either_path(via_numpy: bool) -> None:
-    # Pause and play swap rows through numpy on the CPU, through torch elsewhere: the same rows move.
+def test_row_swaps_writes_and_copies_move_whole_rows_on_either_path(via_numpy: bool) -> None:
+    # Pause and play swap rows, and parked epochs and frames copy rows, through numpy on the CPU
+    # and through torch elsewhere: the same rows move.
     import torch
 
-    from nnplayground.engine.group import swap_rows, write_row
+    from nnplayground.engine.group import swap_rows, take_rows, write_row
 
     gen = torch.Generator().manual_seed(0)
     tensors = [
@@ -395,3 +400,9 @@ def test_row_swaps_and_row_writes_move_whole_rows_on_either_path(via_numpy: bool
     expected = before[1][[0, 3, 2, 1, 4]]
     expected[2] = 0.5
     assert torch.equal(tensors[1], expected)
+    rows = np.array([4, 0, 4], dtype=np.int64)
+    for t in tensors:
+        taken = take_rows(t, rows, via_numpy)
+        assert torch.equal(taken, t[[4, 0, 4]])
+        t.zero_() if t.dtype != torch.bool else t.fill_(False)
+        assert taken.numel() == 0 or bool(taken.any()), "a copy, not a view of the rows"

@@ -22,6 +22,7 @@ from nnplayground.engine.compiled import MIN_ROWS, CompiledGraph
 from nnplayground.engine.framebuilder import FrameBuilder
 from nnplayground.engine.framedraw import DrawRequest, FrameDrawer
 from nnplayground.engine.gridpass import GridPasses
+from nnplayground.engine.publisher import FramePublisher
 from nnplayground.frames import decode_frame
 
 CPU = torch.device("cpu")
@@ -149,6 +150,28 @@ def test_the_builder_process_compiles_and_reports_it() -> None:
             assert_same_frames(builder.draw(req), eager)
         assert builder.remote_draws >= 3 and builder.local_draws == 0
     finally:
+        builder.close()
+
+
+def test_an_idle_publisher_asks_the_child_how_its_compiles_went() -> None:
+    """Nobody watching, nothing drawn: the graph states that come with each draw stop coming, so
+    the publisher asks the child itself; else health said "compiling" until the next frame."""
+    req = class_request({"data": {"dataset": "xor"}, "network": {"hidden_layers": [6]}})
+    builder = FrameBuilder()
+    assert builder.wait_ready(), "the frame-builder process did not start"
+    publisher = FramePublisher(CPU, req.resolution, builder, compiles=True)
+    publisher.start()
+    try:
+        builder.draw(req)  # a class's frame: the child starts compiling its plane passes
+        assert builder.grid_graphs["compiling"] > 0
+        deadline = time.monotonic() + COMPILE_TIMEOUT
+        while publisher.grid_graphs()["ready"] < 2:
+            assert publisher.grid_graphs()["failed"] == 0
+            assert time.monotonic() < deadline, "the compiles never showed as done"
+            time.sleep(0.2)
+        assert builder.remote_draws == 1, "no other draw brought the news"
+    finally:
+        publisher.stop()
         builder.close()
 
 

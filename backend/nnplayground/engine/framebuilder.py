@@ -34,6 +34,7 @@ RETRY_AFTER = 5.0  # seconds before a child that failed or died is started again
 MAX_RETRY_AFTER = 300.0  # starts keep failing (each costs a torch import), up to this
 DRAW_TIMEOUT = 10.0  # seconds a draw may take in the child before it counts as hung (a job takes ms)
 MAX_LABEL_SETS = 10_000  # label sets the child may hold before it is told to forget them all
+STATUS = b"status"  # a request for the child's graph states alone, nothing drawn
 CHILD_MAIN = (
     "import sys; from nnplayground.engine.framebuilder import serve; serve(int(sys.argv[1]), int(sys.argv[2]))"
 )
@@ -157,6 +158,27 @@ class FrameBuilder:
         self.local_draws += 1
         return self._local.draw(req)
 
+    def refresh_states(self) -> None:
+        """Ask the child for its graphs' states. They come back with every draw; with nothing
+        drawn (no one watching) a compile that finished would show as compiling for ever, and
+        /api/health (and a benchmark waiting for it) would wait on it."""
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                return
+            try:
+                conn.send_bytes(STATUS)
+                if not conn.poll(self.draw_timeout):
+                    raise TimeoutError(f"no answer in {self.draw_timeout:.0f} s")
+                status, payload = pickle.loads(conn.recv_bytes())
+            except (OSError, EOFError) as exc:
+                log.warning("the frame-builder process failed (%s); drawing frames in-process until "
+                            "another is up", exc)
+                self._drop()
+                return
+            if status == "ok":
+                self.grid_graphs = payload[1]
+
     def _wire(self, req: DrawRequest) -> tuple[DrawRequest, set[int]]:
         """The request as sent, labels the child already holds left out (they were most of the
         bytes), and the label sets it will hold once this one has gone through."""
@@ -213,6 +235,9 @@ def serve(fd: int, niceness: int = 0) -> None:
         except (EOFError, OSError):
             return  # the server closed the connection or died: nothing left to draw for
         reply: tuple[str, Any]
+        if raw == STATUS:
+            conn.send_bytes(pickle.dumps(("ok", ([], drawer.passes.states())), protocol=pickle.HIGHEST_PROTOCOL))
+            continue
         try:
             req = pickle.loads(raw)
             if req.forget_labels:

@@ -102,6 +102,14 @@ def swap_rows(tensors: list[torch.Tensor], a: int, b: int, via_numpy: bool | Non
                 t[[a, b]] = t[[b, a]]
 
 
+def take_rows(t: torch.Tensor, rows: np.ndarray, via_numpy: bool | None = None) -> torch.Tensor:
+    """A copy of t's rows `rows` (dim 0); through numpy on the CPU, as swap_rows: rows are parked
+    at nearly every step of a class (some session always ends an epoch), six tensors each."""
+    if via_numpy if via_numpy is not None else t.device.type == "cpu":
+        return torch.from_numpy(t.detach().numpy().take(rows, axis=0))
+    return t.index_select(0, torch.from_numpy(rows).to(t.device))
+
+
 def write_row(t: torch.Tensor, r: int, value: float, via_numpy: bool | None = None) -> None:
     """t[r] = value, in place; through numpy on the CPU, as swap_rows (a live change per command)."""
     if via_numpy if via_numpy is not None else t.device.type == "cpu":
@@ -428,11 +436,10 @@ class Group:
 
     def park(self, rows: np.ndarray) -> ParkedEpochs:
         """Copy what evaluating these rows' epoch ends needs; see ParkedEpochs."""
-        sel = torch.from_numpy(rows).to(self.device)
         return ParkedEpochs(
             [self.sessions[r] for r in rows.tolist()], self.host["epoch"][rows].tolist(),
             self.host["step"][rows].tolist(), self.last_grad_norms[rows],  # norms of this very step
-            {n: self.tensors[n].index_select(0, sel) for n in self.shapes},
+            {n: take_rows(self.tensors[n], rows) for n in self.shapes},
         )
 
     def _weights(self, params: dict[str, torch.Tensor]) -> list[str]:

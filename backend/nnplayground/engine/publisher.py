@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+STATE_POLL_SECONDS = 1.0  # how often an idle publisher asks a compiling builder for its graphs' states
+
 
 @dataclass
 class FrameMeta:
@@ -125,6 +127,9 @@ class FramePublisher:
         """The drawer's compiled plane passes by state (the builder process's, as it last said)."""
         return self.builder.grid_graphs if self.builder is not None else self.drawer.passes.states()
 
+    def _builder_compiling(self) -> bool:
+        return self.builder is not None and bool(self.builder.grid_graphs.get("compiling"))
+
     def waiting(self, key: Any) -> bool:
         """Whether a job of this group chunk is queued and not started (a new one would replace it)."""
         with self._cond:
@@ -134,10 +139,18 @@ class FramePublisher:
         while True:
             with self._cond:
                 while not self._pending and not self._urgent and not self._stopping:
-                    self._cond.wait()
+                    # While the builder's graphs compile, ask it now and then how they are: with
+                    # nothing to draw, no answer would bring their states.
+                    timeout = STATE_POLL_SECONDS if self.builder is not None else None
+                    if not self._cond.wait(timeout) and self._builder_compiling():
+                        break
                 if self._stopping:
                     return
-                job = self._next_job()
+                job = self._next_job() if self._pending or self._urgent else None
+            if job is None:
+                assert self.builder is not None  # only a compiling builder ends the wait with no job
+                self.builder.refresh_states()
+                continue
             try:
                 self.publish(job)
             except Exception:  # noqa: BLE001 - one bad frame must not stop the stream

@@ -20,7 +20,7 @@ from ..config import Settings
 from ..schemas import SessionState
 from .errors import Refused
 from .framebuilder import FrameBuilder
-from .group import PARTS, Group, GroupKey, ParkedEpochs, RowData
+from .group import PARTS, Group, GroupKey, ParkedEpochs, RowData, take_rows
 from .module import LearningRateFinder
 from .publisher import FrameJob, FrameMeta, FramePublisher
 from .session import Session, hyper_values
@@ -415,13 +415,12 @@ class EngineCore:
     def _frame_job(self, group: Group, watched: list[Session], chunk: int = 0) -> FrameJob:
         """Copies of what the publisher thread needs, so training can go on while it draws."""
         rows = np.array([s.row for s in watched], dtype=np.int64)
-        sel = torch.from_numpy(rows).to(self.device)
-        job = FrameJob((group.key, chunk), group.net, {n: group.tensors[n].index_select(0, sel) for n in group.shapes})
+        job = FrameJob((group.key, chunk), group.net, {n: take_rows(group.tensors[n], rows) for n in group.shapes})
         classification = watched[0].classification
         if classification:
             for part in PARTS:
                 if group.caps[part]:
-                    job.data[f"x_{part}"] = group.tensors[f"x_{part}"].index_select(0, sel)
+                    job.data[f"x_{part}"] = take_rows(group.tensors[f"x_{part}"], rows)
         for s in watched:
             s.step = int(group.host["step"][s.row])
             s.frame_seq += 1
