@@ -134,26 +134,18 @@ class FrameBuilder:
                 except Exception:  # noqa: BLE001 - a bug, but frames must not stop over it
                     log.exception("a frame request could not be pickled; drawing it in-process")
                     conn = None
-            if conn is not None:
-                try:
-                    conn.send_bytes(wire)
-                    if not conn.poll(self.draw_timeout):
-                        raise TimeoutError(f"no answer in {self.draw_timeout:.0f} s")
-                    status, payload = pickle.loads(conn.recv_bytes())
-                except (OSError, EOFError) as exc:  # TimeoutError is an OSError: a hung child is killed
-                    log.warning("the frame-builder process failed (%s); drawing frames in-process until "
-                                "another is up", exc)
-                    self._drop()
-                else:
-                    if wire_req.forget_labels:
-                        self._labels_sent.clear()
-                    self._labels_sent |= sent  # the child stored them before drawing
-                    if status != "ok":
-                        self._labels_sent.clear()  # whatever the child lacked goes again next time
-                        raise FrameBuildError(payload)
-                    self.remote_draws += 1
-                    frames, self.grid_graphs = payload
-                    return frames
+            reply = self._exchange(conn, wire) if conn is not None else None
+            if reply is not None:
+                status, payload = reply
+                if wire_req.forget_labels:
+                    self._labels_sent.clear()
+                self._labels_sent |= sent  # the child stored them before drawing
+                if status != "ok":
+                    self._labels_sent.clear()  # whatever the child lacked goes again next time
+                    raise FrameBuildError(payload)
+                self.remote_draws += 1
+                frames, self.grid_graphs = payload
+                return frames
         self.start()
         self.local_draws += 1
         return self._local.draw(req)
@@ -163,21 +155,22 @@ class FrameBuilder:
         drawn (no one watching) a compile that finished would show as compiling for ever, and
         /api/health (and a benchmark waiting for it) would wait on it."""
         with self._lock:
-            conn = self._conn
-            if conn is None:
-                return
-            try:
-                conn.send_bytes(STATUS)
-                if not conn.poll(self.draw_timeout):
-                    raise TimeoutError(f"no answer in {self.draw_timeout:.0f} s")
-                status, payload = pickle.loads(conn.recv_bytes())
-            except (OSError, EOFError) as exc:
-                log.warning("the frame-builder process failed (%s); drawing frames in-process until "
-                            "another is up", exc)
-                self._drop()
-                return
-            if status == "ok":
-                self.grid_graphs = payload[1]
+            reply = self._exchange(self._conn, STATUS) if self._conn is not None else None
+            if reply is not None and reply[0] == "ok":
+                self.grid_graphs = reply[1][1]
+
+    def _exchange(self, conn: Connection, wire: bytes) -> tuple[str, Any] | None:
+        """Send one request and read the child's reply (lock held); None if the child failed,
+        which is then dropped (TimeoutError is an OSError: a hung child is killed)."""
+        try:
+            conn.send_bytes(wire)
+            if not conn.poll(self.draw_timeout):
+                raise TimeoutError(f"no answer in {self.draw_timeout:.0f} s")
+            return pickle.loads(conn.recv_bytes())
+        except (OSError, EOFError) as exc:
+            log.warning("the frame-builder process failed (%s); drawing frames in-process until another is up", exc)
+            self._drop()
+            return None
 
     def _wire(self, req: DrawRequest) -> tuple[DrawRequest, set[int]]:
         """The request as sent, labels the child already holds left out (they were most of the

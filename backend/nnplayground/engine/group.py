@@ -38,7 +38,6 @@ OFF = {"clip_norm": float("inf"), "clip_val": float("inf")}  # values that mean 
 
 
 @dataclass(frozen=True)
-
 class GroupKey:
     """What must be equal for sessions to share one batched computation."""
 
@@ -83,6 +82,10 @@ class ParkedEpochs:
     params: dict[str, torch.Tensor]  # (rows, ...) parameters and buffers
 
 
+def _via_numpy(t: torch.Tensor, choice: bool | None) -> bool:
+    """Whether to reach t's rows through numpy: on the CPU unless a test chooses."""
+    return choice if choice is not None else t.device.type == "cpu"
+
 
 def swap_rows(tensors: list[torch.Tensor], a: int, b: int, via_numpy: bool | None = None) -> None:
     """Exchange rows a and b of each tensor (dim 0), in place.
@@ -92,7 +95,7 @@ def swap_rows(tensors: list[torch.Tensor], a: int, b: int, via_numpy: bool | Non
     waited to win it back some 40 times (docs/performance.md). Torch indexing on other devices.
     """
     for t in tensors:
-        if via_numpy if via_numpy is not None else t.device.type == "cpu":
+        if _via_numpy(t, via_numpy):
             rows = t.detach().numpy()
             row_a = rows[a].copy()
             rows[a] = rows[b]
@@ -105,14 +108,14 @@ def swap_rows(tensors: list[torch.Tensor], a: int, b: int, via_numpy: bool | Non
 def take_rows(t: torch.Tensor, rows: np.ndarray, via_numpy: bool | None = None) -> torch.Tensor:
     """A copy of t's rows `rows` (dim 0); through numpy on the CPU, as swap_rows: rows are parked
     at nearly every step of a class (some session always ends an epoch), six tensors each."""
-    if via_numpy if via_numpy is not None else t.device.type == "cpu":
+    if _via_numpy(t, via_numpy):
         return torch.from_numpy(t.detach().numpy().take(rows, axis=0))
     return t.index_select(0, torch.from_numpy(rows).to(t.device))
 
 
 def write_row(t: torch.Tensor, r: int, value: float, via_numpy: bool | None = None) -> None:
     """t[r] = value, in place; through numpy on the CPU, as swap_rows (a live change per command)."""
-    if via_numpy if via_numpy is not None else t.device.type == "cpu":
+    if _via_numpy(t, via_numpy):
         t.detach().numpy()[r] = value
     else:
         with torch.no_grad():
