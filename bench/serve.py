@@ -17,7 +17,13 @@ limits raised), waits for /api/health, and for each N:
    includes the server's child processes (the frame builder), whose own share is `fb CPU%`.
    `steal%` is the machine's steal time over the window (/proc/stat): on a virtual machine whose
    host is busy, every figure drops, so compare runs only at low steal, or pair them.
-4. closes the sockets and deletes the sessions (so rows for N do not pile up).
+4. closes the sockets and deletes the sessions (so rows for N do not pile up);
+5. runs bench/engine.py's plain PyTorch loop (one nn.Module session) for `--plain-seconds` in a
+   process of its own while the server idles. The targets were set on a machine whose plain loop
+   did 260 epochs/s; this machine's speed drifts by 3x between hours, so the report also checks
+   the epochs/s targets scaled by the plain loop measured beside each size (`min/plain`), and a
+   lone session against the plain loop itself. A command period longer than the window sends
+   no command (`--period 1000`).
 
 Clients decode only the JSON header of each frame (u32 LE length + JSON), so the client side
 stays cheap; they run in one asyncio process, or in `--client-procs` processes. The client
@@ -35,6 +41,7 @@ import os
 import shlex
 import statistics
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -54,6 +61,13 @@ TARGETS = [
     (100, 100.0, 10.0, 100.0),
     (200, 60.0, 5.0, None),
 ]
+# The plain loop's epochs/s on the machine the targets were set on (the engine issue): a machine
+# that runs it slower scales the epochs/s targets by its own plain loop, measured beside each size.
+TARGET_MACHINE_PLAIN = 260.0
+PLAIN_LOOP = (
+    "import sys, torch; sys.path.insert(0, sys.argv[1]); torch.set_num_threads(1); "
+    "from engine import plain_epochs_per_second; print(plain_epochs_per_second(1, float(sys.argv[2])))"
+)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -193,7 +207,8 @@ class Client:
         k = 0
         next_at = t0 + period * self.index / n
         while True:
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            # Never past the window: with a period longer than the window, the client just stops.
+            await asyncio.sleep(max(0.0, min(next_at, t1) - time.monotonic()))
             if time.monotonic() >= t1:
                 return
             if (k + self.index) % 2 == 0:
@@ -335,6 +350,22 @@ class SizeResult:
     load: tuple[float, float, float]
     setup_s: float
     compile_wait_s: float
+    plain_eps: float | None = None  # bench/engine.py's plain loop, run right after this size
+
+
+def plain_loop_epochs_per_second(seconds: float) -> float:
+    """One plain nn.Module + torch.optim session's epochs/s (bench/engine.py's loop), in a process
+    of its own while the server idles: the same machine, minutes apart at most."""
+    out = subprocess.run(
+        [sys.executable, "-c", PLAIN_LOOP, str(Path(__file__).resolve().parent), str(seconds)],
+        capture_output=True,
+        text=True,
+        timeout=120 + seconds,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise BenchError(f"the plain loop failed: {out.stderr[-500:]}")
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 async def create_sessions(base: str, n: int, concurrency: int) -> list[tuple[str, str]]:
@@ -492,6 +523,10 @@ def run_size(server: Server, n: int, args: argparse.Namespace) -> SizeResult:
 # Report
 
 
+def ratio_text(value: float | None, base: float | None) -> str:
+    return "-" if value is None or not base else f"{value / base:.3f}"
+
+
 def pct(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
@@ -563,7 +598,8 @@ def report(rows: list[SizeResult], args: argparse.Namespace) -> None:
     head = (
         f"{'N':>4} {'ep/s min':>9} {'ep/s med':>9} {'run min':>8} {'fps min':>8} {'fps med':>8} "
         f"{'B/frame':>8} {'cmd p95':>8} {'lr p50/p95/max':>15} {'pause p50/p95/max':>18} {'miss':>5} "
-        f"{'srv CPU%':>9} {'fb CPU%':>8} {'cli CPU%':>9} {'RSS MB':>13} {'load1':>6} {'steal%':>7}"
+        f"{'srv CPU%':>9} {'fb CPU%':>8} {'cli CPU%':>9} {'RSS MB':>13} {'load1':>6} {'steal%':>7} "
+        f"{'plain':>6} {'min/plain':>9}"
     )
     print(head)
     print("-" * len(head))
@@ -576,7 +612,8 @@ def report(rows: list[SizeResult], args: argparse.Namespace) -> None:
             f"{r.n:>4} {fmt(s.eps_min):>9} {fmt(s.eps_med):>9} {fmt(s.run_eps_min):>8} {s.fps_min:>8.1f} "
             f"{s.fps_med:>8.1f} {s.frame_bytes:>8.0f} {ms_text(pct(both, 95) if both else None):>8} "
             f"{delay_text(s.lr):>15} {delay_text(s.pause):>18} {s.missed:>5} {r.server_cpu_pct:>9.0f} "
-            f"{r.builder_cpu_pct:>8.0f} {r.client_cpu_pct:>9.0f} {rss:>13} {r.load[0]:>6.2f} {r.steal_pct:>7.0f}"
+            f"{r.builder_cpu_pct:>8.0f} {r.client_cpu_pct:>9.0f} {rss:>13} {r.load[0]:>6.2f} {r.steal_pct:>7.0f} "
+            f"{fmt(r.plain_eps):>6} {ratio_text(s.eps_min, r.plain_eps):>9}"
         )
     for r in rows:
         s = summaries[r.n]
@@ -592,6 +629,15 @@ def report(rows: list[SizeResult], args: argparse.Namespace) -> None:
             print(f"    client error: {e}")
 
     print("\ntargets:")
+    alone = next((r for r in rows if r.n == 1), None)
+    if alone is not None and alone.plain_eps:
+        s = summaries[1]
+        ok = s.eps_min is not None and s.eps_min >= alone.plain_eps and s.fps_min >= 20.0
+        print(
+            f"  {'PASS' if ok else 'FAIL'}  1 session: epochs/s >= the plain loop beside it ({alone.plain_eps:.1f}) "
+            f"while streaming 20 frames/s: {fmt(s.eps_min)} epochs/s ({ratio_text(s.eps_min, alone.plain_eps)}x) "
+            f"at {s.fps_min:.1f} frames/s"
+        )
     for n, eps, fps, p95 in TARGETS:
         if n not in summaries:
             print(f"  {n} sessions: not measured (add {n} to --sizes)")
@@ -619,6 +665,15 @@ def report(rows: list[SizeResult], args: argparse.Namespace) -> None:
         verdict = "PASS" if all(ok for _, ok, _ in checks) else "FAIL"
         parts = "; ".join(f"{name}: {'ok' if ok else 'NO'} ({got})" for name, ok, got in checks)
         print(f"  {verdict}  {n} sessions: {parts}")
+        plain = next((r.plain_eps for r in rows if r.n == n and r.plain_eps), None)
+        if plain is not None:
+            scaled = eps * plain / TARGET_MACHINE_PLAIN
+            ok = s.eps_min is not None and s.eps_min >= scaled
+            print(
+                f"  {'PASS' if ok else 'FAIL'}  {n} sessions, scaled to this machine (plain loop {plain:.1f} "
+                f"epochs/s beside it, {TARGET_MACHINE_PLAIN:.0f} on the targets' machine): every session >= "
+                f"{scaled:.1f} epochs/s: {'ok' if ok else 'NO'} (min {fmt(s.eps_min)})"
+            )
 
 
 def machine_text() -> str:
@@ -643,8 +698,18 @@ def main() -> int:
     parser.add_argument("--client-procs", type=int, default=1, help="client processes (split the clients)")
     parser.add_argument("--concurrency", type=int, default=8, help="REST calls / websocket opens at once")
     parser.add_argument("--startup-timeout", type=float, default=60.0)
-    parser.add_argument("--compile-wait", type=float, default=300.0,
-                        help="at most this many seconds of play before each N, for the compiled steps to be ready")
+    parser.add_argument(
+        "--plain-seconds",
+        type=float,
+        default=3.0,
+        help="after each N, run the plain loop this long (0: not at all) to scale the targets",
+    )
+    parser.add_argument(
+        "--compile-wait",
+        type=float,
+        default=300.0,
+        help="at most this many seconds of play before each N, for the compiled steps to be ready",
+    )
     args = parser.parse_args()
     try:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -682,6 +747,9 @@ def main() -> int:
                     ) from None
                 if server.proc.poll() is not None:
                     raise BenchError(f"server died during N={n} (exit {server.proc.returncode}):\n{server.log_tail()}")
+                if args.plain_seconds > 0:
+                    rows[-1].plain_eps = plain_loop_epochs_per_second(args.plain_seconds)
+                    print(f"  plain loop beside it: {rows[-1].plain_eps:.1f} epochs/s", flush=True)
         finally:
             stop_server(server)
     report(rows, args)

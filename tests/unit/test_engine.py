@@ -393,16 +393,51 @@ def test_row_swaps_writes_and_copies_move_whole_rows_on_either_path(via_numpy: b
         torch.rand(5, 4, generator=gen) > 0.5,  # bool
     ]
     before = [t.clone() for t in tensors]
-    swap_rows(tensors, 1, 3, via_numpy)
+    # A group hands numpy views of its CPU tensors (Group.row_views), the tensors elsewhere.
+    handles = [t.numpy() for t in tensors] if via_numpy else tensors
+    swap_rows(handles, 1, 3)
     for t, old in zip(tensors, before, strict=True):
         assert torch.equal(t, old[[0, 3, 2, 1, 4]])
-    write_row(tensors[1], 2, 0.5, via_numpy)
+    write_row(handles[1], 2, 0.5)
     expected = before[1][[0, 3, 2, 1, 4]]
     expected[2] = 0.5
     assert torch.equal(tensors[1], expected)
     rows = np.array([4, 0, 4], dtype=np.int64)
-    for t in tensors:
-        taken = take_rows(t, rows, via_numpy)
+    for t, handle in zip(tensors, handles, strict=True):
+        taken = take_rows(handle, rows)
         assert torch.equal(taken, t[[4, 0, 4]])
         t.zero_() if t.dtype != torch.bool else t.fill_(False)
         assert taken.numel() == 0 or bool(taken.any()), "a copy, not a view of the rows"
+
+
+def test_row_views_follow_the_tensors_as_a_group_grows_and_rows_swap() -> None:
+    # Group.row_views are numpy views made when the tensors are (re)allocated: after every growth
+    # they must still be the tensors' memory, or a pause would swap rows of a dropped copy.
+    import torch
+    from test_engine_equivalence import make_config
+
+    from nnplayground.engine.group import Group
+    from nnplayground.engine.session import Session, SessionData
+    from nnplayground.schemas import SessionConfig
+
+    group: Group | None = None
+    sessions, initial = [], []
+    for i in range(11):  # capacity 4 -> 8 -> 16
+        cfg = SessionConfig.model_validate(make_config())
+        s = Session(str(i), cfg, SessionData.build(cfg, 1), init_count=i)
+        if group is None:
+            group = Group(s.key(), torch.device("cpu"))
+        row = s.fresh_row(s.key())
+        group.add(s, row, cfg.training.schedule)
+        sessions.append(s)
+        initial.append(row.params)
+        for j, other in enumerate(sessions):  # play every other one, pause the rest: rows move
+            group.set_running(other.row, (i + j) % 2 == 0)
+        for name, tensor in group.tensors.items():
+            empty = tensor.numel() == 0  # a part with no points (no validation set): nothing to share
+            assert empty or np.shares_memory(group.row_views[name], tensor.numpy()), name
+        for other, params in zip(sessions, initial, strict=True):
+            assert group.sessions[other.row] is other
+            for name, value in group.export_params(other.row).items():
+                assert torch.equal(value, params[name]), (i, other.id, name)
+    assert group is not None and group.capacity == 16 and group.running == 6

@@ -82,44 +82,48 @@ class ParkedEpochs:
     params: dict[str, torch.Tensor]  # (rows, ...) parameters and buffers
 
 
-def _via_numpy(t: torch.Tensor, choice: bool | None) -> bool:
-    """Whether to reach t's rows through numpy: on the CPU unless a test chooses."""
-    return choice if choice is not None else t.device.type == "cpu"
+RowTensor = torch.Tensor | np.ndarray  # a row tensor, or a numpy view of one (on the CPU)
 
 
-def swap_rows(tensors: list[torch.Tensor], a: int, b: int, via_numpy: bool | None = None) -> None:
+def swap_rows(tensors: list[RowTensor], a: int, b: int) -> None:
     """Exchange rows a and b of each tensor (dim 0), in place.
 
-    On the CPU (via_numpy None) through numpy views of the same memory: a pause or play swaps
-    some 20 tensors, and each torch op gives the GIL away, so with a class streaming a swap
-    waited to win it back some 40 times (docs/performance.md). Torch indexing on other devices.
+    A group passes numpy views of its CPU tensors (Group.row_views): a pause or play swaps some
+    20 tensors, and each torch call (even `detach`) gives the GIL away, so with a class streaming
+    a swap waited to win it back some 40 times (docs/performance.md). Tensors on other devices
+    take torch indexing.
     """
     for t in tensors:
-        if _via_numpy(t, via_numpy):
-            rows = t.detach().numpy()
-            row_a = rows[a].copy()
-            rows[a] = rows[b]
-            rows[b] = row_a
+        if isinstance(t, np.ndarray):
+            row_a = t[a].copy()
+            t[a] = t[b]
+            t[b] = row_a
         else:
             with torch.no_grad():
                 t[[a, b]] = t[[b, a]]
 
 
-def take_rows(t: torch.Tensor, rows: np.ndarray, via_numpy: bool | None = None) -> torch.Tensor:
-    """A copy of t's rows `rows` (dim 0); through numpy on the CPU, as swap_rows: rows are parked
-    at nearly every step of a class (some session always ends an epoch), six tensors each."""
-    if _via_numpy(t, via_numpy):
-        return torch.from_numpy(t.detach().numpy().take(rows, axis=0))
+def take_rows(t: RowTensor, rows: np.ndarray) -> torch.Tensor:
+    """A copy of t's rows `rows` (dim 0); through numpy for a numpy view, as swap_rows: rows are
+    parked at nearly every step of a class (some session always ends an epoch), six tensors each."""
+    if isinstance(t, np.ndarray):
+        return torch.from_numpy(t.take(rows, axis=0))
     return t.index_select(0, torch.from_numpy(rows).to(t.device))
 
 
-def write_row(t: torch.Tensor, r: int, value: float, via_numpy: bool | None = None) -> None:
-    """t[r] = value, in place; through numpy on the CPU, as swap_rows (a live change per command)."""
-    if _via_numpy(t, via_numpy):
-        t.detach().numpy()[r] = value
+def write_row(t: RowTensor, r: int, value: float) -> None:
+    """t[r] = value, in place; through numpy for a numpy view, as swap_rows (a live change per command)."""
+    if isinstance(t, np.ndarray):
+        t[r] = value
     else:
         with torch.no_grad():
             t[r] = value
+
+
+def to_host(t: torch.Tensor) -> np.ndarray:
+    """t as numpy: a view on the CPU (`.cpu()` is a torch call even there, and gives the GIL away
+    at every step of a class), a copy from other devices."""
+    return t.numpy() if t.device.type == "cpu" else t.cpu().numpy()
 
 
 class Group:
@@ -138,6 +142,9 @@ class Group:
         self.caps = {part: 0 for part in PARTS}  # padded points per data part
         self.sessions: list[Session] = []
         self.tensors: dict[str, torch.Tensor] = {}
+        # What row swaps, writes and copies act on: numpy views of the tensors on the CPU (no torch
+        # call, so no GIL handoff, not even a `detach`), the tensors on other devices; see swap_rows.
+        self.row_views: dict[str, RowTensor] = {}
         self.host: dict[str, np.ndarray] = {f: np.zeros(0, dtype=np.int64) for f in HOST_FIELDS}
         self.schedules = ScheduleTable(0)
         self._views: tuple[int, dict[str, torch.Tensor]] | None = None  # (k, name -> tensor[:k])
@@ -159,6 +166,11 @@ class Group:
     @property
     def classification(self) -> bool:
         return self.key.loss in catalog.PROBLEM_LOSSES["classification"]
+
+    def on_device(self, a: np.ndarray) -> torch.Tensor:
+        """A host array as a tensor on the group's device; on the CPU without a torch call (see to_host)."""
+        t = torch.from_numpy(a)
+        return t if self.device.type == "cpu" else t.to(self.device)
 
     @property
     def manual_backward(self) -> bool:
@@ -197,6 +209,7 @@ class Group:
             if old is not None:
                 new[tuple(slice(0, s) for s in old.shape)] = old
             self.tensors[name] = new
+        self.row_views = {n: t.numpy() if t.device.type == "cpu" else t for n, t in self.tensors.items()}
         self._views = None
         for f in HOST_FIELDS:
             grown = np.zeros(new_cap, dtype=np.int64)
@@ -255,7 +268,7 @@ class Group:
         """Exchange two rows in every tensor and counter."""
         if a == b:
             return
-        swap_rows(list(self.tensors.values()), a, b)
+        swap_rows(list(self.row_views.values()), a, b)
         for f in HOST_FIELDS:
             h = self.host[f]
             h[a], h[b] = h[b], h[a]
@@ -287,7 +300,7 @@ class Group:
 
     def set_hyper(self, r: int, values: dict[str, float], schedule: "ScheduleSpec") -> None:
         for name, value in values.items():
-            write_row(self.tensors[name], r, value)
+            write_row(self.row_views[name], r, value)
         self._mirror_flags(r, values)
         self.schedules.set_row(r, schedule, values["lr"])
 
@@ -322,7 +335,7 @@ class Group:
             return t["x_train"][:k, p0 : p0 + width], t["y_train"][:k, p0 : p0 + width], None, count
         cap = self.caps["train"]
         idx = np.minimum(pos[:, None] + np.arange(width), cap - 1) + np.arange(k)[:, None] * cap  # (k, width)
-        flat = torch.from_numpy(idx.ravel()).to(self.device)
+        flat = self.on_device(idx.ravel())
         xb = t["x_train"].view(-1, t["x_train"].shape[2]).index_select(0, flat).view(k, width, -1)
         yb = t["y_train"].view(-1, self.key.n_out).index_select(0, flat).view(k, width, -1)
         if full:
@@ -358,7 +371,7 @@ class Group:
             grad_list = self._gradients(k, v, xb, yb, mask, count, scale)
             self._update(k, v, grad_list, epoch_ends)
         elif epoch_ends:  # the compiled step updated the rows already
-            self.last_grad_norms = norms.cpu().numpy()
+            self.last_grad_norms = to_host(norms)
         h["steps_in_epoch"][:k] += 1
         h["step"][:k] += 1
         done = h["steps_in_epoch"][:k] >= h["epoch_len"][:k]
@@ -411,7 +424,7 @@ class Group:
         width = int(count[0])
         if (count != width).any():
             return None  # batches of several sizes this step: masked, eager
-        index = torch.from_numpy(pos[:, None] + np.arange(width)).to(self.device)  # (k, width): each row's points
+        index = self.on_device(pos[:, None] + np.arange(width))  # (k, width): each row's points
         l1, l2 = self._penalty_rates(k)
         decay_on = bool(h["decay_on"][:k].any())
         variant = StepVariant(width, l1 is not None, l2 is not None, decay_on, v["x_train"].dtype)
@@ -442,7 +455,7 @@ class Group:
         return ParkedEpochs(
             [self.sessions[r] for r in rows.tolist()], self.host["epoch"][rows].tolist(),
             self.host["step"][rows].tolist(), self.last_grad_norms[rows],  # norms of this very step
-            {n: take_rows(self.tensors[n], rows) for n in self.shapes},
+            {n: take_rows(self.row_views[n], rows) for n in self.shapes},
         )
 
     def _weights(self, params: dict[str, torch.Tensor]) -> list[str]:
@@ -468,7 +481,7 @@ class Group:
 
     def _layer_norms(self, grads: list[torch.Tensor], k: int) -> np.ndarray:
         """(k, layers) gradient norm of each layer's weights and bias, for the diagnostics."""
-        return layer_norms(self.param_names, grads, self._layer_matrix).cpu().numpy()
+        return to_host(layer_norms(self.param_names, grads, self._layer_matrix))
 
     def _clip(self, grads: list[torch.Tensor], k: int) -> None:
         """Per-session clipping as torch.nn.utils does: by total norm, then by value (inf = off)."""
@@ -484,7 +497,7 @@ class Group:
     def _select(self, rows: np.ndarray) -> torch.Tensor | slice:
         if (rows == np.arange(len(rows))).all():
             return slice(0, len(rows))
-        return torch.from_numpy(rows).to(self.device)
+        return self.on_device(rows)
 
     def _row_params(self, sel: torch.Tensor | slice) -> dict[str, torch.Tensor]:
         """The current parameters and buffers of the selected rows, (rows, ...) each."""
@@ -524,8 +537,8 @@ class Group:
             if result is None:
                 result = evaluate_part(self.net, params, x, y, n, self.classification)
             loss, accuracy, pred = result
-            out[f"{part}_loss"] = loss.cpu().numpy()
+            out[f"{part}_loss"] = to_host(loss)
             if accuracy is not None and pred is not None:
-                out[f"{part}_accuracy"] = accuracy.cpu().numpy()
-                out[f"{part}_predicted"] = pred.cpu().numpy()
+                out[f"{part}_accuracy"] = to_host(accuracy)
+                out[f"{part}_predicted"] = to_host(pred)
         return out

@@ -415,12 +415,12 @@ class EngineCore:
     def _frame_job(self, group: Group, watched: list[Session], chunk: int = 0) -> FrameJob:
         """Copies of what the publisher thread needs, so training can go on while it draws."""
         rows = np.array([s.row for s in watched], dtype=np.int64)
-        job = FrameJob((group.key, chunk), group.net, {n: take_rows(group.tensors[n], rows) for n in group.shapes})
+        job = FrameJob((group.key, chunk), group.net, {n: take_rows(group.row_views[n], rows) for n in group.shapes})
         classification = watched[0].classification
         if classification:
             for part in PARTS:
                 if group.caps[part]:
-                    job.data[f"x_{part}"] = take_rows(group.tensors[f"x_{part}"], rows)
+                    job.data[f"x_{part}"] = take_rows(group.row_views[f"x_{part}"], rows)
         for s in watched:
             s.step = int(group.host["step"][s.row])
             s.frame_seq += 1
