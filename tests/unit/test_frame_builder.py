@@ -17,7 +17,7 @@ from nnplayground.engine.framedraw import DrawRequest, FrameDrawer
 from nnplayground.engine.group import Group
 from nnplayground.engine.publisher import FrameJob, FramePublisher
 from nnplayground.engine.session import Session, SessionData
-from nnplayground.engine.worker import tick_period
+from nnplayground.engine.worker import next_tick_at, tick_period
 from nnplayground.frames import decode_frame
 from nnplayground.schemas import SessionConfig
 from nnplayground.streaming import LoopHandoff
@@ -314,3 +314,20 @@ def test_an_engine_gives_the_shared_builder_its_niceness() -> None:
         assert Settings().frame_builder_nice == 5  # by default training wins a contended core
     finally:
         shared.niceness = before
+
+
+def test_stream_ticks_keep_their_cadence_when_they_start_late() -> None:
+    period = 0.05
+    # Each tick runs up to 8 ms late (a training slice ran past its deadline): still 20 a second.
+    deadline, late = 100.0, [0.008, 0.001, 0.0, 0.0079, 0.004] * 20
+    for lateness in late:
+        deadline = next_tick_at(deadline, deadline + lateness, period)
+    assert deadline == pytest.approx(100.0 + period * len(late))
+    # A tick a whole period late or more (the worker was busy) starts afresh from when it ran.
+    assert next_tick_at(100.0, 100.2, period) == pytest.approx(100.25)
+    assert next_tick_at(100.0, 100.05, period) == pytest.approx(100.1)
+    # The first tick (deadline 0 at start-up) counts from when it ran.
+    assert next_tick_at(0.0, 5000.0, period) == pytest.approx(5000.05)
+    # The next tick is never due before the one that just ran.
+    for lateness in (0.0, 0.01, 0.049, 0.05, 0.3):
+        assert next_tick_at(100.0, 100.0 + lateness, period) > 100.0 + lateness

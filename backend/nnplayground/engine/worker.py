@@ -100,6 +100,15 @@ def tick_period(
     return max(1.0 / stream_fps, framed / frame_budget, framed * seconds_per_frame / frame_share)
 
 
+def next_tick_at(deadline: float, now: float, period: float) -> float:
+    """When the tick after one due at `deadline` and run at `now` is due: a period after the
+    deadline, so ticks that start late (after a training slice, up to 10 ms) keep the stream's
+    cadence (counted from `now`, 20 frames/s came out as 18.8); a tick late by a period or more
+    starts the cadence afresh rather than bunching ticks to catch up."""
+    anchored = deadline + period
+    return anchored if anchored > now else now + period
+
+
 class EngineCore:
     """The worker thread, its queue and its bookkeeping; Engine adds the commands."""
 
@@ -264,10 +273,11 @@ class EngineCore:
             now = time.monotonic()
             if now >= self._next_tick:
                 framed = self._tick(now)
-                self._next_tick = now + tick_period(
+                period = tick_period(
                     framed, self.settings.stream_fps, self.settings.frame_budget, self._publisher.seconds_per_frame,
                     self.settings.frame_share,
                 )
+                self._next_tick = next_tick_at(self._next_tick, now, period)
 
     def _drain(self, block: bool) -> None:
         """Run queued commands; wait for one (until the next stream tick) when nothing trains."""
