@@ -277,7 +277,11 @@ class EngineCore:
                     framed, self.settings.stream_fps, self.settings.frame_budget, self._publisher.seconds_per_frame,
                     self.settings.frame_share,
                 )
-                self._next_tick = next_tick_at(self._next_tick, now, period)
+                # At the stream rate, ticks keep their cadence; paced down (a class, a slow machine),
+                # a tick counts from when it ran, as the pacing measured (anchored there, 4 pairs at
+                # 100 sessions gave fewer epochs and frames; docs/performance.md).
+                at_rate = period <= 1.0 / self.settings.stream_fps
+                self._next_tick = next_tick_at(self._next_tick, now, period) if at_rate else now + period
 
     def _drain(self, block: bool) -> None:
         """Run queued commands; wait for one (until the next stream tick) when nothing trains."""
