@@ -321,13 +321,16 @@ def test_stream_ticks_keep_their_cadence_when_they_start_late() -> None:
     # Each tick runs up to 8 ms late (a training slice ran past its deadline): still 20 a second.
     deadline, late = 100.0, [0.008, 0.001, 0.0, 0.0079, 0.004] * 20
     for lateness in late:
-        deadline = next_tick_at(deadline, deadline + lateness, period)
+        deadline = next_tick_at(deadline, deadline + lateness, period, period)
     assert deadline == pytest.approx(100.0 + period * len(late))
     # A tick a whole period late or more (the worker was busy) starts afresh from when it ran.
-    assert next_tick_at(100.0, 100.2, period) == pytest.approx(100.25)
-    assert next_tick_at(100.0, 100.05, period) == pytest.approx(100.1)
+    assert next_tick_at(100.0, 100.2, period, period) == pytest.approx(100.25)
+    assert next_tick_at(100.0, 100.05, period, period) == pytest.approx(100.1)
     # The first tick (deadline 0 at start-up) counts from when it ran.
-    assert next_tick_at(0.0, 5000.0, period) == pytest.approx(5000.05)
+    assert next_tick_at(0.0, 5000.0, period, period) == pytest.approx(5000.05)
     # The next tick is never due before the one that just ran.
     for lateness in (0.0, 0.01, 0.049, 0.05, 0.3):
-        assert next_tick_at(100.0, 100.0 + lateness, period) > 100.0 + lateness
+        assert next_tick_at(100.0, 100.0 + lateness, period, period) > 100.0 + lateness
+    # Paced down below the stream rate (a class), a tick counts from when it ran, late or not.
+    assert next_tick_at(100.0, 100.008, 0.1, period) == pytest.approx(100.108)
+    assert next_tick_at(100.0, 100.0, 0.1, period) == pytest.approx(100.1)

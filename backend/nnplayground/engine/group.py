@@ -455,8 +455,12 @@ class Group:
         return ParkedEpochs(
             [self.sessions[r] for r in rows.tolist()], self.host["epoch"][rows].tolist(),
             self.host["step"][rows].tolist(), self.last_grad_norms[rows],  # norms of this very step
-            {n: take_rows(self.row_views[n], rows) for n in self.shapes},
+            self.copy_params(rows),
         )
+
+    def copy_params(self, rows: np.ndarray) -> dict[str, torch.Tensor]:
+        """These rows' parameters, copied (rows, ...) so training may go on while they are read."""
+        return {n: take_rows(self.row_views[n], rows) for n in self.shapes}
 
     def _weights(self, params: dict[str, torch.Tensor]) -> list[str]:
         return [n for n in self.param_names if n[0] == "W"]

@@ -100,13 +100,16 @@ def tick_period(
     return max(1.0 / stream_fps, framed / frame_budget, framed * seconds_per_frame / frame_share)
 
 
-def next_tick_at(deadline: float, now: float, period: float) -> float:
-    """When the tick after one due at `deadline` and run at `now` is due: a period after the
-    deadline, so ticks that start late (after a training slice, up to 10 ms) keep the stream's
-    cadence (counted from `now`, 20 frames/s came out as 18.8); a tick late by a period or more
-    starts the cadence afresh rather than bunching ticks to catch up."""
+def next_tick_at(deadline: float, now: float, period: float, stream_period: float) -> float:
+    """When the tick after one due at `deadline` and run at `now` is due.
+
+    At the stream rate (`period <= stream_period`) it is a period after the deadline, so ticks
+    that start late (after a training slice, up to 10 ms) keep the cadence (counted from `now`,
+    20 frames/s came out as 18.8); a tick late by a period or more starts afresh rather than
+    bunching ticks to catch up. Paced down (a class, a slow machine), it is a period after `now`,
+    as the pacing measured (anchored, 4 pairs at 100 sessions gave fewer epochs and frames)."""
     anchored = deadline + period
-    return anchored if anchored > now else now + period
+    return anchored if period <= stream_period and anchored > now else now + period
 
 
 class EngineCore:
@@ -277,11 +280,7 @@ class EngineCore:
                     framed, self.settings.stream_fps, self.settings.frame_budget, self._publisher.seconds_per_frame,
                     self.settings.frame_share,
                 )
-                # At the stream rate, ticks keep their cadence; paced down (a class, a slow machine),
-                # a tick counts from when it ran, as the pacing measured (anchored there, 4 pairs at
-                # 100 sessions gave fewer epochs and frames; docs/performance.md).
-                at_rate = period <= 1.0 / self.settings.stream_fps
-                self._next_tick = next_tick_at(self._next_tick, now, period) if at_rate else now + period
+                self._next_tick = next_tick_at(self._next_tick, now, period, 1.0 / self.settings.stream_fps)
 
     def _drain(self, block: bool) -> None:
         """Run queued commands; wait for one (until the next stream tick) when nothing trains."""
@@ -429,7 +428,7 @@ class EngineCore:
     def _frame_job(self, group: Group, watched: list[Session], chunk: int = 0) -> FrameJob:
         """Copies of what the publisher thread needs, so training can go on while it draws."""
         rows = np.array([s.row for s in watched], dtype=np.int64)
-        job = FrameJob((group.key, chunk), group.net, {n: take_rows(group.row_views[n], rows) for n in group.shapes})
+        job = FrameJob((group.key, chunk), group.net, group.copy_params(rows))
         classification = watched[0].classification
         if classification:
             for part in PARTS:
