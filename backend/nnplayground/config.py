@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # Persistence (store.py): changed sessions are saved this often while the server runs, so a
     # crash loses at most this much training; and on graceful shutdown.
     autosave_seconds: float = Field(5.0, gt=0)
+    # ...but saving takes at most this share of the time: with a large class (a save is ~3 ms of
+    # GIL-held work), the interval stretches to the cycle's time / share rather than slow training.
+    autosave_share: float = Field(0.05, gt=0, le=1)
     # A session with no REST call and no open websocket for this long is deleted (its final
     # state stays in the run history for as long again).
     session_ttl_seconds: float = Field(86_400.0, gt=0)

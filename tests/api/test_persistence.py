@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from nnplayground.app import create_app
 from nnplayground.config import Settings
+from nnplayground.persistence import next_autosave_at
 from nnplayground.store import DB_NAME
 
 
@@ -84,6 +85,27 @@ def test_autosave_runs_on_its_interval_and_health_reports_storage(tmp_path: Path
         health = c.get("/api/health").json()
         assert health["max_storage_bytes"] == settings.max_storage_bytes and health["autosave_seconds"] == 0.1
         assert health["storage_bytes"] > 0
+        assert health["autosave_interval"] >= 0.1
+
+
+def test_autosave_stretches_its_interval_to_keep_within_its_share(tmp_path: Path) -> None:
+    # Any cycle takes well over 10 us (a thread round trip), so at a share of 1e-5 the next one
+    # is at least a second away, ten intervals: health reports the stretched interval.
+    settings = make_settings(tmp_path / "data", autosave_seconds=0.1, autosave_share=1e-5)
+    with TestClient(create_app(settings)) as c:
+        create(c)
+        wait_for(lambda: c.get("/api/health").json()["last_autosave"] is not None)
+        wait_for(lambda: c.get("/api/health").json()["autosave_interval"] > 1.0)
+
+
+def test_next_autosave_keeps_its_cadence_unless_saving_would_pass_its_share() -> None:
+    # Cheap cycles: a fixed cadence from when each was due, however late it started.
+    assert next_autosave_at(10.0, 10.2, 0.1, 5.0, 0.05) == pytest.approx(15.0)
+    # A cycle of 0.5 s at a share of 5 %: the next starts 10 s after this one did.
+    assert next_autosave_at(10.0, 10.2, 0.5, 5.0, 0.05) == pytest.approx(20.2)
+    # A cycle late by more than an interval: the next is due as soon as the share allows.
+    assert next_autosave_at(10.0, 30.0, 0.1, 5.0, 0.05) == pytest.approx(32.0)
+    assert next_autosave_at(10.0, 30.0, 0.1, 5.0, 1.0) == pytest.approx(30.1)
 
 
 def test_a_reset_or_reinitialising_change_records_the_run_and_it_reopens(client: TestClient) -> None:

@@ -24,6 +24,7 @@ async def health(engine: EngineDep, settings: SettingsDep, persistence: Persiste
         "max_storage_bytes": settings.max_storage_bytes,
         "last_autosave": persistence.last_autosave,
         "autosave_seconds": settings.autosave_seconds,
+        "autosave_interval": persistence.autosave_interval,
         "compiled_steps": engine.compiled_steps(),
     }
 
