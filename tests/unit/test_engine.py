@@ -382,7 +382,7 @@ def test_row_swaps_writes_and_copies_move_whole_rows_on_either_path(via_numpy: b
     # and through torch elsewhere: the same rows move.
     import torch
 
-    from nnplayground.engine.group import swap_rows, take_rows, write_row
+    from nnplayground.engine.group import as_tensor, concat_rows, swap_rows, take_rows, write_row
 
     gen = torch.Generator().manual_seed(0)
     tensors = [
@@ -402,12 +402,16 @@ def test_row_swaps_writes_and_copies_move_whole_rows_on_either_path(via_numpy: b
     expected = before[1][[0, 3, 2, 1, 4]]
     expected[2] = 0.5
     assert torch.equal(tensors[1], expected)
-    rows = np.array([4, 0, 4], dtype=np.int64)
+    # Two parks of a slice, then one tensor of their rows in order.
+    first, second = np.array([4, 0, 4], dtype=np.int64), np.array([2], dtype=np.int64)
     for t, handle in zip(tensors, handles, strict=True):
-        taken = take_rows(handle, rows)
-        assert torch.equal(taken, t[[4, 0, 4]])
+        taken = [take_rows(handle, rows) for rows in (first, second)]
+        # Numpy copies from numpy views (no torch call per copy), tensors from tensors.
+        assert all(isinstance(c, type(handle)) for c in taken)
+        both = as_tensor(concat_rows(taken))
+        assert torch.equal(both, t[[4, 0, 4, 2]]) and torch.equal(as_tensor(concat_rows(taken[:1])), t[first])
         t.zero_() if t.dtype != torch.bool else t.fill_(False)
-        assert taken.numel() == 0 or bool(taken.any()), "a copy, not a view of the rows"
+        assert both.numel() == 0 or bool(both.any()), "a copy, not a view of the rows"
 
 
 def test_row_views_follow_the_tensors_as_a_group_grows_and_rows_swap() -> None:

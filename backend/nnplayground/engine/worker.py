@@ -20,7 +20,7 @@ from ..config import Settings
 from ..schemas import SessionState
 from .errors import Refused
 from .framebuilder import FrameBuilder
-from .group import PARTS, Group, GroupKey, ParkedEpochs, RowData, take_rows
+from .group import PARTS, Group, GroupKey, ParkedEpochs, RowData, as_tensor, concat_rows, take_rows
 from .module import LearningRateFinder
 from .publisher import FrameJob, FrameMeta, FramePublisher
 from .session import Session, hyper_values
@@ -336,7 +336,8 @@ class EngineCore:
         """One evaluation of every parked epoch end of a slice, then the same bookkeeping, in order."""
         sessions = [s for p in parked for s in p.sessions]
         rows = np.array([s.row for s in sessions], dtype=np.int64)
-        params = {n: torch.cat([p.params[n] for p in parked]) for n in parked[0].params}
+        # One concatenation and one tensor per parameter for the whole slice (see take_rows).
+        params = {n: as_tensor(concat_rows([p.params[n] for p in parked])) for n in parked[0].params}
         ev = group.evaluate(rows, params)
         epochs = [e for p in parked for e in p.epochs]
         steps = [st for p in parked for st in p.steps]
@@ -428,12 +429,12 @@ class EngineCore:
     def _frame_job(self, group: Group, watched: list[Session], chunk: int = 0) -> FrameJob:
         """Copies of what the publisher thread needs, so training can go on while it draws."""
         rows = np.array([s.row for s in watched], dtype=np.int64)
-        job = FrameJob((group.key, chunk), group.net, group.copy_params(rows))
+        job = FrameJob((group.key, chunk), group.net, {n: as_tensor(a) for n, a in group.copy_params(rows).items()})
         classification = watched[0].classification
         if classification:
             for part in PARTS:
                 if group.caps[part]:
-                    job.data[f"x_{part}"] = take_rows(group.row_views[f"x_{part}"], rows)
+                    job.data[f"x_{part}"] = as_tensor(take_rows(group.row_views[f"x_{part}"], rows))
         for s in watched:
             s.step = int(group.host["step"][s.row])
             s.frame_seq += 1
