@@ -22,6 +22,7 @@ from nnplayground.engine.compiled import MIN_ROWS, CompiledGraph
 from nnplayground.engine.framebuilder import FrameBuilder
 from nnplayground.engine.framedraw import DrawRequest, FrameDrawer
 from nnplayground.engine.gridpass import GridPasses
+from nnplayground.engine.group import as_tensor
 from nnplayground.engine.publisher import FramePublisher
 from nnplayground.frames import decode_frame
 
@@ -34,7 +35,7 @@ def class_request(config: dict[str, Any], rows: int = MIN_ROWS) -> DrawRequest:
     gen = torch.Generator().manual_seed(7)
     params = {
         k: v + 0.5 * torch.randn(v.shape, generator=gen, dtype=v.dtype) if k[0] in "Wb" else v
-        for k, v in req.params.items()
+        for k, v in ((k, as_tensor(v)) for k, v in req.params.items())  # the worker's copies are numpy
     }
     return replace(req, params=params, compile=True)
 

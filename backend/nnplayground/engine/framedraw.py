@@ -15,7 +15,7 @@ from ..data import EXTENT
 from ..frames import Frame, encode_frame
 from .functions import predicted_class
 from .gridpass import GridPasses
-from .group import GroupKey
+from .group import GroupKey, RowTensor, as_tensor
 from .network import BatchedNetwork
 from .views import DecisionGrid, confusion
 
@@ -47,8 +47,10 @@ class DrawRequest:
 
     key: GroupKey
     resolution: int
-    params: dict[str, torch.Tensor]  # (rows, ...) copies, parameters and buffers
-    data: dict[str, torch.Tensor] = field(default_factory=dict)  # x_<part> copies (rows, points, features)
+    # (rows, ...) copies of parameters and buffers, and x_<part> (rows, points, features): numpy on
+    # the CPU (Group.copy_params: a torch call per copy would give the worker's GIL away).
+    params: dict[str, RowTensor]
+    data: dict[str, RowTensor] = field(default_factory=dict)
     items: list[DrawItem] = field(default_factory=list)
     forget_labels: bool = False  # the builder process drops the label sets it holds first
     compile: bool = False  # the engine compiles its graphs: a class's plane passes (gridpass.py) may be too
@@ -56,14 +58,18 @@ class DrawRequest:
     def __getstate__(self) -> dict[str, Any]:
         # Tensors travel to the builder process as numpy arrays: plain bytes in a pickle, no shared memory.
         state = dict(self.__dict__)
-        state["params"] = {k: v.detach().cpu().numpy() for k, v in self.params.items()}
-        state["data"] = {k: v.detach().cpu().numpy() for k, v in self.data.items()}
+        state["params"] = {k: _numpy(v) for k, v in self.params.items()}
+        state["data"] = {k: _numpy(v) for k, v in self.data.items()}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state["params"] = {k: torch.from_numpy(v) for k, v in state["params"].items()}
         state["data"] = {k: torch.from_numpy(v) for k, v in state["data"].items()}
         self.__dict__.update(state)
+
+
+def _numpy(t: RowTensor) -> np.ndarray:
+    return t if isinstance(t, np.ndarray) else t.detach().cpu().numpy()
 
 
 class FrameDrawer:
@@ -84,7 +90,7 @@ class FrameDrawer:
     @torch.no_grad()
     def draw(self, req: DrawRequest) -> list[bytes]:
         net, res, rows = self.net(req.key), req.resolution, len(req.items)
-        params = {k: v.to(self.grid.device) for k, v in req.params.items()}
+        params = {k: as_tensor(v).to(self.grid.device) for k, v in req.params.items()}
         names = [n for n in net.param_names if n[0] in "Wb"]
         x_t = self._plane_inputs(req, res).transpose(1, 2)  # (rows or 1, features, points)
         ranges = torch.tensor([m.value_range for m in req.items], dtype=params[names[0]].dtype, device=x_t.device)
@@ -104,7 +110,7 @@ class FrameDrawer:
         if any(m.classes for m in req.items):
             for part, _ in PARTS:
                 if f"x_{part}" in req.data:
-                    x = req.data[f"x_{part}"].to(self.grid.device)
+                    x = as_tensor(req.data[f"x_{part}"]).to(self.grid.device)
                     z = net.forward_wide(params, x.transpose(1, 2)).transpose(1, 2)
                     predicted[part] = predicted_class(req.key.loss, z).cpu().numpy()  # (rows, points)
         frames = []

@@ -18,6 +18,7 @@ import torch
 
 from .framebuilder import FrameBuilder
 from .framedraw import NEURON_RESOLUTION, DrawItem, DrawRequest, FrameDrawer
+from .group import RowTensor, concat_rows, take_rows
 from .network import BatchedNetwork
 
 if TYPE_CHECKING:
@@ -51,8 +52,8 @@ class FrameJob:
 
     key: Any  # (GroupKey, chunk): one pending job per group chunk
     net: BatchedNetwork
-    params: dict[str, torch.Tensor]  # (rows, ...) copies, parameters and buffers
-    data: dict[str, torch.Tensor] = field(default_factory=dict)  # x_<part> copies (rows, points, features)
+    params: dict[str, RowTensor]  # (rows, ...) copies, parameters and buffers (numpy on the CPU)
+    data: dict[str, RowTensor] = field(default_factory=dict)  # x_<part> copies (rows, points, features)
     sessions: list[FrameMeta] = field(default_factory=list)
 
     def request(self, resolution: int, device: torch.device, compile: bool = False) -> DrawRequest:
@@ -210,10 +211,10 @@ def _merged(jobs: list[FrameJob]) -> FrameJob:
     metas = [m for j in jobs for m in j.sessions]
     last = {id(m.session): i for i, m in enumerate(metas)}
     keep = [i for i, m in enumerate(metas) if last[id(m.session)] == i]
-    index = torch.tensor(keep)
+    index = np.array(keep, dtype=np.int64)
 
-    def stack(parts: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-        return {k: torch.cat([p[k] for p in parts]).index_select(0, index.to(parts[0][k].device)) for k in parts[0]}
+    def stack(parts: list[dict[str, RowTensor]]) -> dict[str, RowTensor]:
+        return {k: take_rows(concat_rows([p[k] for p in parts]), index) for k in parts[0]}
 
     first = jobs[0]
     return FrameJob(

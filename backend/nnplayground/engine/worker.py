@@ -429,12 +429,12 @@ class EngineCore:
     def _frame_job(self, group: Group, watched: list[Session], chunk: int = 0) -> FrameJob:
         """Copies of what the publisher thread needs, so training can go on while it draws."""
         rows = np.array([s.row for s in watched], dtype=np.int64)
-        job = FrameJob((group.key, chunk), group.net, {n: as_tensor(a) for n, a in group.copy_params(rows).items()})
+        job = FrameJob((group.key, chunk), group.net, group.copy_params(rows))
         classification = watched[0].classification
         if classification:
             for part in PARTS:
                 if group.caps[part]:
-                    job.data[f"x_{part}"] = as_tensor(take_rows(group.row_views[f"x_{part}"], rows))
+                    job.data[f"x_{part}"] = take_rows(group.row_views[f"x_{part}"], rows)
         for s in watched:
             s.step = int(group.host["step"][s.row])
             s.frame_seq += 1
