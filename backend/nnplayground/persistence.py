@@ -48,7 +48,7 @@ class Persistence:
         self.registry = registry
         self.store = store
         self.last_autosave: float | None = None  # Unix seconds of the last completed autosave
-        self.autosave_interval = settings.autosave_seconds  # seconds from the last cycle's start to the next
+        self.autosave_interval = settings.autosave_seconds  # autosave_seconds, or longer when its share stretched it
         self.storage_bytes = 0
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -87,8 +87,9 @@ class Persistence:
                 raise
             except Exception:  # a failed save must not end autosaving; the next one tries again
                 log.exception("autosave failed")
-            next_at = next_autosave_at(next_at, started, time.monotonic() - started, interval, share)
-            self.autosave_interval = next_at - started
+            spent = time.monotonic() - started
+            next_at = next_autosave_at(next_at, started, spent, interval, share)
+            self.autosave_interval = max(interval, spent / share)  # the cadence in effect
 
     # ---- restore and save --------------------------------------------------------------------
 
