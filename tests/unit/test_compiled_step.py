@@ -55,6 +55,8 @@ def train_compiled(group: Group, steps: int) -> None:
     for _ in range(steps - 1):
         group.step()
     assert compiled.calls == steps - 1, "every step after the compile should take the compiled graph"
+    # Dynamo checks the first call; the rest, with the same row views, go to the graph directly.
+    assert compiled.direct_calls == steps - 2
 
 
 def check_against_torch(config: dict[str, Any], lrs: tuple[float, ...] = (0.03, 0.1, 0.01)) -> None:
@@ -252,11 +254,12 @@ def test_rows_out_of_step_and_a_session_with_more_points_take_the_one_graph() ->
     for g in (group, eager):
         _join(g, bigger, "more")
     assert group.caps["train"] > points
-    calls = compiled.calls
+    calls, direct = compiled.calls, compiled.direct_calls
     for _ in range(2 * epoch_len):
         group.step()
         eager.step()
     assert compiled.calls == calls + 2 * epoch_len, "the grown group should still take the graph"
+    assert compiled.direct_calls == direct + 2 * epoch_len - 1, "new views: dynamo checks the first call"
     assert len(group.compiled.variants) == 1  # type: ignore[union-attr]
     assert len(_debug_get_cache_entry_list(compiled._plain.__code__)) == entries, "compiled again"
     for name in group.param_names:

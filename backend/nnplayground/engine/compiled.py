@@ -30,8 +30,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch._inductor.compile_fx import compile_fx
 from torch.utils._pytree import tree_leaves, tree_map
 
+from .directcall import DirectCall, flatten
 from .network import BatchedNetwork, add_penalty_gradients, broadcast_product, evaluate_part, layer_norms
 from .optim import BatchedOptimizer
 
@@ -42,6 +44,7 @@ MAX_VARIANTS = 4  # per group: a class uses one batch width and one set of terms
 # Rows an evaluation needs to take the graph (a graph dynamic in its rows is specialised on 0 and
 # 1, so those would recompile on the worker), and to ask for a compile (warm-up on n and n - 1).
 MIN_EVALUATION_ROWS, MIN_EVALUATION_SAMPLE = 2, 3
+MAX_DIRECT = 4  # checked calls kept per graph: a group's row counts and batch shapes, as they come
 
 Tensors = list[torch.Tensor]
 
@@ -148,6 +151,11 @@ class CompiledGraph:
         # (and variant) gets its own cache instead of sharing one that fills up.
         self._plain = types.FunctionType(fn.__code__.replace(), fn.__globals__, closure=fn.__closure__)
         self._fn: Callable[..., Any] | None = None  # torch.compile's wrapper, made on the compile thread
+        self._options: dict[str, Any] = {}
+        # Calls that dynamo checked, most recent first, to call again past its entry (directcall.py).
+        self._direct: list[DirectCall] = []
+        self._graph_calls: list[tuple[Callable[..., Any], tuple[Any, ...], Any]] = []  # during a dynamo call
+        self.direct_calls = 0  # of `calls`, those that went past dynamo's entry (tests, diagnostics)
         self.done = threading.Event()
 
     @property
@@ -161,9 +169,10 @@ class CompiledGraph:
         try:
             # The first torch.compile imports dynamo and inductor: seconds of CPU, kept off the
             # thread that asked (it stalled the frame builder for 3 s when a class arrived).
-            options = {"compile_threads": 1, **self.inductor_options}  # no pool of compile workers
+            self._options = {"compile_threads": 1, **self.inductor_options}  # no pool of compile workers
             torch.set_num_threads(self._threads)
-            compiled = self._fn = torch.compile(self._plain, dynamic=False, options=options)
+            # One graph or none (a graph break fails the compile): a direct call runs that graph alone.
+            compiled = self._fn = torch.compile(self._plain, dynamic=False, fullgraph=True, backend=self._backend)
             with torch.no_grad():
                 rows = _tensors(sample)[0].shape[0]
                 for n in (rows, rows - 1):
@@ -176,6 +185,7 @@ class CompiledGraph:
                     for t, dim in self._dynamic(args) if self._dynamic else []:
                         torch._dynamo.mark_dynamic(t, dim)
                     compiled(*args)
+            self._direct.clear()  # the warm-up's copies: real calls record their own
             self.state = "ready"
             log.info("compiled %s in %.1f s", self.what, time.monotonic() - start)
         except Exception as e:  # no compiler, an unsupported op: eager code is just as right
@@ -184,11 +194,40 @@ class CompiledGraph:
         finally:
             self.done.set()
 
-    @torch.no_grad()  # as when compiled: grad mode is part of what the graph was made for
+    def _backend(self, gm: torch.fx.GraphModule, example_inputs: list[Any]) -> Callable[..., Any]:
+        """Inductor, as torch.compile's default backend calls it, with each call of the graph noted."""
+        graph = compile_fx(gm, example_inputs, config_patches=self._options)
+
+        def run(*inputs: Any) -> Any:
+            outputs = graph(*inputs)
+            self._graph_calls.append((graph, inputs, outputs))
+            return outputs
+
+        return run
+
     def __call__(self, *args: Any) -> Any:
         self.calls += 1
         assert self._fn is not None, "called before it was ready"
-        return self._fn(*args)
+        leaves: list[Any] = []
+        layout: list[Any] = []
+        flatten(args, leaves, layout)
+        shape = tuple(layout)
+        for direct in self._direct:
+            inputs = direct.bind(shape, leaves)
+            if inputs is not None:
+                self.direct_calls += 1
+                with torch.no_grad():
+                    return direct.result(direct.graph(*inputs))
+        self._graph_calls.clear()
+        with torch.no_grad():  # as when compiled: grad mode is part of what the graph was made for
+            result = self._fn(*args)
+        if len(self._graph_calls) == 1:
+            graph, inputs, outputs = self._graph_calls[0]
+            direct = DirectCall.record(graph, inputs, outputs, args, result)
+            if direct is not None:
+                self._direct = [direct, *self._direct[: MAX_DIRECT - 1]]
+        self._graph_calls.clear()
+        return result
 
 
 def _tensors(tree: Any) -> Tensors:
