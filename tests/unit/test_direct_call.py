@@ -1,9 +1,11 @@
 """Compiled graphs called again past torch.compile's entry (engine/directcall.py): only when a
 call's arguments fit a call that dynamo checked, and then with what dynamo's own call gives."""
 
+import pytest
 import torch
 
-from nnplayground.engine.compiled import MAX_DIRECT, CompiledGraph, compile_in_background
+from nnplayground.engine import compiled as compiled_module
+from nnplayground.engine.compiled import CompiledGraph, compile_in_background
 from nnplayground.engine.directcall import DirectCall, flatten
 
 COMPILE_TIMEOUT = 300.0
@@ -82,13 +84,29 @@ def test_calls_that_do_not_fit_go_through_dynamo() -> None:
         direct = graph.direct_calls
         check(graph, args)
         assert graph.direct_calls == direct, f"{args} should not fit the recorded calls"
-    assert len(graph._direct) == MAX_DIRECT, "recorded calls are bounded, most recent kept"
-    # The most recent kinds now go straight to the graph.
+    assert len(graph._direct) == 4, "one call kept per layout and shapes (strides, dtype: the latest)"
+    # Each kept kind now goes straight to the graph.
     direct = graph.direct_calls
     check(graph, ({"w": torch.randn(ROWS, 4), "unused": torch.ones(1)}, *args_for(ROWS, 8)[1:]))
-    x = torch.randn(4, ROWS).t()
-    check(graph, (args_for(ROWS, 9)[0], x, args_for(ROWS, 9)[2]))
-    assert graph.direct_calls == direct + 2
+    params, x, rate = args_for(ROWS, 9)
+    assert rate is not None
+    check(graph, (params, x.double(), rate.double()))
+    check(graph, args_for(ROWS - 2, 10))
+    check(graph, args_for(ROWS, 11, rate=False))
+    assert graph.direct_calls == direct + 4
+
+
+def test_kept_calls_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compiled_module, "MAX_DIRECT", 2)
+    graph = compiled()
+    for rows in (ROWS, ROWS - 1, ROWS - 2):
+        check(graph, args_for(rows, rows))
+    assert len(graph._direct) == 2
+    direct = graph.direct_calls
+    check(graph, args_for(ROWS - 1, 12))
+    assert graph.direct_calls == direct + 1
+    check(graph, args_for(ROWS, 13))
+    assert graph.direct_calls == direct + 1, "the oldest kind was let go"
 
 
 def record(args: tuple, graph_inputs: list, outputs: tuple, result: object) -> DirectCall | None:

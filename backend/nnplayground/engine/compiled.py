@@ -44,7 +44,9 @@ MAX_VARIANTS = 4  # per group: a class uses one batch width and one set of terms
 # Rows an evaluation needs to take the graph (a graph dynamic in its rows is specialised on 0 and
 # 1, so those would recompile on the worker), and to ask for a compile (warm-up on n and n - 1).
 MIN_EVALUATION_ROWS, MIN_EVALUATION_SAMPLE = 2, 3
-MAX_DIRECT = 4  # checked calls kept per graph: a group's row counts and batch shapes, as they come
+# Checked calls kept per graph, one per shape of its arguments: a class's evaluations come with
+# any count of parked rows, so a few dozen (each holds its call's tensors, a few MB in all).
+MAX_DIRECT = 32
 
 Tensors = list[torch.Tensor]
 
@@ -153,7 +155,8 @@ class CompiledGraph:
         self._fn: Callable[..., Any] | None = None  # torch.compile's wrapper, made on the compile thread
         self._options: dict[str, Any] = {}
         # Calls that dynamo checked, most recent first, to call again past its entry (directcall.py).
-        self._direct: list[DirectCall] = []
+        self._direct: dict[tuple[Any, ...], DirectCall] = {}  # by the arguments' layout and shapes
+        self._last: DirectCall | None = None  # the one that fitted last: a group steps alike for long
         self._graph_calls: list[tuple[Callable[..., Any], tuple[Any, ...], Any]] = []  # during a dynamo call
         self.direct_calls = 0  # of `calls`, those that went past dynamo's entry (tests, diagnostics)
         self.done = threading.Event()
@@ -186,6 +189,7 @@ class CompiledGraph:
                         torch._dynamo.mark_dynamic(t, dim)
                     compiled(*args)
             self._direct.clear()  # the warm-up's copies: real calls record their own
+            self._last = None
             self.state = "ready"
             log.info("compiled %s in %.1f s", self.what, time.monotonic() - start)
         except Exception as e:  # no compiler, an unsupported op: eager code is just as right
@@ -212,20 +216,30 @@ class CompiledGraph:
         layout: list[Any] = []
         flatten(args, leaves, layout)
         shape = tuple(layout)
-        for direct in self._direct:
-            inputs = direct.bind(shape, leaves)
+        inputs = self._last.bind(shape, leaves) if self._last is not None else None
+        key: tuple[Any, ...] | None = None
+        if inputs is None:
+            key = (shape, tuple(leaf.shape for leaf in leaves if isinstance(leaf, torch.Tensor)))
+            direct = self._direct.get(key)
+            inputs = direct.bind(shape, leaves) if direct is not None else None
             if inputs is not None:
-                self.direct_calls += 1
-                with torch.no_grad():
-                    return direct.result(direct.graph(*inputs))
+                self._last = direct
+        if inputs is not None:
+            assert self._last is not None
+            self.direct_calls += 1
+            with torch.no_grad():
+                return self._last.result(self._last.graph(*inputs))
         self._graph_calls.clear()
         with torch.no_grad():  # as when compiled: grad mode is part of what the graph was made for
             result = self._fn(*args)
         if len(self._graph_calls) == 1:
-            graph, inputs, outputs = self._graph_calls[0]
-            direct = DirectCall.record(graph, inputs, outputs, args, result)
-            if direct is not None:
-                self._direct = [direct, *self._direct[: MAX_DIRECT - 1]]
+            graph, graph_inputs, outputs = self._graph_calls[0]
+            direct = DirectCall.record(graph, graph_inputs, outputs, args, result)
+            if direct is not None and key is not None:
+                self._direct.pop(key, None)
+                self._direct[key] = self._last = direct
+                while len(self._direct) > MAX_DIRECT:
+                    del self._direct[next(iter(self._direct))]  # the oldest
         self._graph_calls.clear()
         return result
 
