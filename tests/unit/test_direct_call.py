@@ -110,7 +110,10 @@ def test_kept_calls_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def record(args: tuple, graph_inputs: list, outputs: tuple, result: object) -> DirectCall | None:
-    return DirectCall.record(lambda *i: outputs, graph_inputs, outputs, args, result)
+    leaves: list = []
+    layout: list = []
+    flatten(args, leaves, layout)
+    return DirectCall.record(lambda *i: outputs, graph_inputs, outputs, tuple(layout), leaves, result)
 
 
 def fit(call: DirectCall, args: tuple) -> list | None:

@@ -154,8 +154,9 @@ class CompiledGraph:
         self._plain = types.FunctionType(fn.__code__.replace(), fn.__globals__, closure=fn.__closure__)
         self._fn: Callable[..., Any] | None = None  # torch.compile's wrapper, made on the compile thread
         self._options: dict[str, Any] = {}
-        # Calls that dynamo checked, most recent first, to call again past its entry (directcall.py).
-        self._direct: dict[tuple[Any, ...], DirectCall] = {}  # by the arguments' layout and shapes
+        # Calls that dynamo checked, to call again past its entry (directcall.py): by the arguments'
+        # layout and shapes, oldest kept first.
+        self._direct: dict[tuple[Any, ...], DirectCall] = {}
         self._last: DirectCall | None = None  # the one that fitted last: a group steps alike for long
         self._graph_calls: list[tuple[Callable[..., Any], tuple[Any, ...], Any]] = []  # during a dynamo call
         self.direct_calls = 0  # of `calls`, those that went past dynamo's entry (tests, diagnostics)
@@ -213,33 +214,37 @@ class CompiledGraph:
         self.calls += 1
         assert self._fn is not None, "called before it was ready"
         leaves: list[Any] = []
-        layout: list[Any] = []
-        flatten(args, leaves, layout)
-        shape = tuple(layout)
-        inputs = self._last.bind(shape, leaves) if self._last is not None else None
-        key: tuple[Any, ...] | None = None
-        if inputs is None:
-            key = (shape, tuple(leaf.shape for leaf in leaves if isinstance(leaf, torch.Tensor)))
-            direct = self._direct.get(key)
-            inputs = direct.bind(shape, leaves) if direct is not None else None
-            if inputs is not None:
-                self._last = direct
-        if inputs is not None:
-            assert self._last is not None
-            self.direct_calls += 1
-            with torch.no_grad():
-                return self._last.result(self._last.graph(*inputs))
+        layout_list: list[Any] = []
+        flatten(args, leaves, layout_list)
+        layout = tuple(layout_list)
+        inputs = self._last.bind(layout, leaves) if self._last is not None else None
+        if inputs is None:  # not as the last call: the call kept for these shapes, if any
+            key = (layout, tuple(leaf.shape for leaf in leaves if isinstance(leaf, torch.Tensor)))
+            kept = self._direct.get(key)
+            inputs = kept.bind(layout, leaves) if kept is not None else None
+            if inputs is None:
+                return self._through_dynamo(args, layout, leaves, key)
+            self._last = kept
+        assert self._last is not None
+        self.direct_calls += 1
+        with torch.no_grad():  # a `with`: the decorator was 5 % of the training thread's GIL time in a class
+            return self._last.result(self._last.graph(*inputs))
+
+    def _through_dynamo(self, args: tuple[Any, ...], layout: tuple[Any, ...], leaves: list[Any], key: Any) -> Any:
+        """The call by torch.compile's wrapper (guards checked, a recompile if need be), kept for
+        direct calls when it ran one graph whose outputs make its result."""
+        assert self._fn is not None
         self._graph_calls.clear()
         with torch.no_grad():  # as when compiled: grad mode is part of what the graph was made for
             result = self._fn(*args)
         if len(self._graph_calls) == 1:
-            graph, graph_inputs, outputs = self._graph_calls[0]
-            direct = DirectCall.record(graph, graph_inputs, outputs, args, result)
-            if direct is not None and key is not None:
+            graph, inputs, outputs = self._graph_calls[0]
+            direct = DirectCall.record(graph, inputs, outputs, layout, leaves, result)
+            if direct is not None:
                 self._direct.pop(key, None)
                 self._direct[key] = self._last = direct
                 while len(self._direct) > MAX_DIRECT:
-                    del self._direct[next(iter(self._direct))]  # the oldest
+                    del self._direct[next(iter(self._direct))]  # the oldest kept
         self._graph_calls.clear()
         return result
 

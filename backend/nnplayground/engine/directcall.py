@@ -57,18 +57,16 @@ class DirectCall:
     metas: list[Meta | None]  # per leaf: its tensor metadata, None for other leaves
     inputs: list[Any]  # the graph's inputs in that call: tensors, and sizes read from them
     places: list[list[int]]  # per leaf: where it stands in `inputs`
-    result_layout: Any  # the function's result: a tensor, None, or a tuple or list of those
+    result_kind: type | None  # the function's result: tuple or list of its parts, None for one tensor
     result_parts: list[int | None]  # per result leaf: its index in the graph's outputs, or None
 
     @classmethod
     def record(
-        cls, graph: Callable[..., Any], inputs: Sequence[Any], outputs: Sequence[Any], args: tuple[Any, ...],
-        result: Any,
+        cls, graph: Callable[..., Any], inputs: Sequence[Any], outputs: Sequence[Any], layout: tuple[Any, ...],
+        leaves: list[Any], result: Any,
     ) -> "DirectCall | None":
-        """The call, or None when its result cannot be rebuilt from the graph's outputs alone."""
-        leaves: list[Any] = []
-        layout: list[Any] = []
-        flatten(args, leaves, layout)
+        """The call (arguments as `flatten` gave them), or None when its result cannot be rebuilt
+        from the graph's outputs alone."""
         result_leaves: list[Any] = []
         result_layout: list[Any] = []
         flatten(result, result_leaves, result_layout)
@@ -84,11 +82,11 @@ class DirectCall:
                 return None  # an input returned as it is, a Python value: dynamo's bytecode made it
             parts.append(found[0])
         return cls(
-            graph, tuple(layout), leaves,
+            graph, layout, leaves,
             [tensor_meta(leaf) if isinstance(leaf, torch.Tensor) else None for leaf in leaves],
             list(inputs),
             [[i for i, a in enumerate(inputs) if a is leaf and isinstance(leaf, torch.Tensor)] for leaf in leaves],
-            (type(result), len(result)) if isinstance(result, (tuple, list)) else None, parts,
+            type(result) if result_layout else None, parts,
         )
 
     def bind(self, layout: tuple[Any, ...], leaves: list[Any]) -> list[Any] | None:
@@ -112,7 +110,4 @@ class DirectCall:
 
     def result(self, outputs: Sequence[Any]) -> Any:
         parts = [None if i is None else outputs[i] for i in self.result_parts]
-        if self.result_layout is None:
-            return parts[0]
-        kind, _ = self.result_layout
-        return kind(parts)
+        return parts[0] if self.result_kind is None else self.result_kind(parts)
