@@ -1,5 +1,6 @@
 """Shared fixtures: settings, an in-process client (lifespan runs), and a real uvicorn server."""
 
+import os
 import socket
 import threading
 import time
@@ -16,6 +17,10 @@ with warnings.catch_warnings():
     # starlette warns (once, at import) that its TestClient will move to httpx2; it works the same.
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
+
+# One process hosts many servers here: none freezes the collector's objects (engine/collector.py),
+# unless a test asks (Settings.gc_freeze).
+os.environ.setdefault("NNPG_GC_FREEZE", "false")
 
 from nnplayground.app import create_app
 from nnplayground.config import Settings

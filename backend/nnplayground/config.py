@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     # Compile the training step of a group of 8 or more playing sessions (torch.compile, in the
     # background; engine/compiled.py): 1.2-1.4x the epochs/s of a class. Off: every step eager.
     compile_steps: bool = True
+    # Freeze the objects that live as long as the server (torch, compiled graphs) out of Python's
+    # full garbage collections, at start and after each compile (engine/collector.py): at 200
+    # sessions each full collection held the GIL 0.3-0.7 s. Tests that host many servers in one
+    # process turn it off.
+    gc_freeze: bool = True
     # uvicorn's event loop: "auto" takes uvloop where it is installed (a dependency off Windows),
     # whose sends and thread wake-ups cost less CPU than asyncio's when a class streams.
     event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"

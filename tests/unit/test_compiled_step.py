@@ -5,6 +5,7 @@ and takes the remaining steps compiled; every session is then replayed through t
 modules and optimiser, as in test_engine_equivalence.py, and the weights must agree.
 """
 
+import gc
 import time
 from typing import Any
 
@@ -195,7 +196,8 @@ def test_a_failed_compile_leaves_the_group_training_eagerly(monkeypatch: pytest.
 
 
 def test_the_engine_compiles_a_class_and_it_trains_on(tmp_path: Any) -> None:
-    engine = Engine(Settings(data_dir=tmp_path, compile_steps=True, frame_builder="thread"))
+    # A server's collector settings: long-lived objects frozen at start and after each compile.
+    engine = Engine(Settings(data_dir=tmp_path, compile_steps=True, frame_builder="thread", gc_freeze=True))
     engine.start()
     try:
         ids = [f"s{i}" for i in range(MIN_ROWS + 2)]
@@ -217,8 +219,15 @@ def test_the_engine_compiles_a_class_and_it_trains_on(tmp_path: Any) -> None:
             assert time.monotonic() < deadline, "the class stopped training"
             time.sleep(0.1)
         assert engine.state(ids[0]).epoch == epochs[ids[0]], "a paused session must not train"
+        heap = engine._heap
+        assert heap is not None
+        while heap.freezes < 2:  # the next stream tick freezes
+            assert time.monotonic() < deadline, "not frozen at start and after the compile"
+            time.sleep(0.05)
+        assert gc.get_freeze_count() > 0
     finally:
         engine.stop()
+    assert gc.get_freeze_count() == 0, "a stopped engine gives the collector its objects back"
 
 
 def _join(group: Group, config: dict[str, Any], sid: str) -> Session:

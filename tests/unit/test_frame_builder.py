@@ -72,6 +72,11 @@ def test_the_process_draws_the_same_bytes_as_the_thread(builder: FrameBuilder, c
         assert sum(map(sum, frame.header["confusion"]["train"])) == len(req.items[0].labels["train"])  # type: ignore[index]
 
 
+def test_the_child_freezes_its_long_lived_objects(builder: FrameBuilder) -> None:
+    builder.refresh_states()
+    assert builder.child_freezes >= 1, "the child froze torch's objects before it said ready"
+
+
 def test_labels_cross_once_and_the_child_keeps_them(builder: FrameBuilder) -> None:
     req = watched_request({}, sessions=2, neurons=False)
     first, sent = builder._wire(req)

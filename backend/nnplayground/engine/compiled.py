@@ -134,6 +134,8 @@ class CompiledGraph:
     # Inductor options for every compile; set on the compile thread (inductor's own config
     # changes are thread-local). Tests point "cpp.cxx" at no compiler to see a compile fail.
     inductor_options: dict[str, Any] = {}
+    # Graphs inductor made in this process (recompiles too): new long-lived objects (collector.py).
+    graphs_made = 0
 
     def __init__(
         self, fn: Callable[..., Any], sample: tuple[Any, ...], what: str,
@@ -202,6 +204,7 @@ class CompiledGraph:
     def _backend(self, gm: torch.fx.GraphModule, example_inputs: list[Any]) -> Callable[..., Any]:
         """Inductor, as torch.compile's default backend calls it, with each call of the graph noted."""
         graph = compile_fx(gm, example_inputs, config_patches=self._options)
+        CompiledGraph.graphs_made += 1
 
         def run(*inputs: Any) -> Any:
             outputs = graph(*inputs)

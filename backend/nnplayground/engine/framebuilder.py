@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from .collector import LongLivedObjects
 from .framedraw import DrawRequest, FrameDrawer
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class FrameBuilder:
         self.local_draws = 0
         # The child's compiled plane passes (grid, neuron maps) by state, as it last said.
         self.grid_graphs: dict[str, int] = {}
+        self.child_freezes = 0  # the child's collector freezes (collector.py), as it last said
 
     @classmethod
     def shared(cls) -> "FrameBuilder":
@@ -144,7 +146,7 @@ class FrameBuilder:
                     self._labels_sent.clear()  # whatever the child lacked goes again next time
                     raise FrameBuildError(payload)
                 self.remote_draws += 1
-                frames, self.grid_graphs = payload
+                frames, self.grid_graphs, self.child_freezes = payload
                 return frames
         self.start()
         self.local_draws += 1
@@ -157,7 +159,7 @@ class FrameBuilder:
         with self._lock:
             reply = self._exchange(self._conn, STATUS) if self._conn is not None else None
             if reply is not None and reply[0] == "ok":
-                self.grid_graphs = reply[1][1]
+                _, self.grid_graphs, self.child_freezes = reply[1]
 
     def _exchange(self, conn: Connection, wire: bytes) -> tuple[str, Any] | None:
         """Send one request and read the child's reply (lock held); None if the child failed,
@@ -209,13 +211,16 @@ class FrameBuilder:
 
 
 def serve(fd: int, niceness: int = 0) -> None:
-    """The child's loop: a request in, ("ok", (frames, grid graph states)) or ("error", text) out, until EOF."""
+    """The child's loop: a request in, ("ok", (frames, grid graph states, freezes)) or ("error", text)
+    out, until EOF."""
     if niceness and hasattr(os, "nice"):
         # Lower priority than the training thread: when both want a busy core, training gets it
         # (and the frames, paced by their cost, slow down a little instead of training).
         os.nice(niceness)
     torch.set_num_threads(1)
     drawer = FrameDrawer(torch.device("cpu"))
+    heap = LongLivedObjects()  # a process of its own that only draws: it always freezes
+    heap.freeze_if_new()
     labels: dict[int, dict[str, Any]] = {}  # labels_key -> a dataset's labels, sent once (FrameBuilder._wire)
     conn = Connection(fd)
     try:
@@ -229,7 +234,8 @@ def serve(fd: int, niceness: int = 0) -> None:
             return  # the server closed the connection or died: nothing left to draw for
         reply: tuple[str, Any]
         if raw == STATUS:
-            conn.send_bytes(pickle.dumps(("ok", ([], drawer.passes.states())), protocol=pickle.HIGHEST_PROTOCOL))
+            status = ("ok", ([], drawer.passes.states(), heap.freezes))
+            conn.send_bytes(pickle.dumps(status, protocol=pickle.HIGHEST_PROTOCOL))
             continue
         try:
             req = pickle.loads(raw)
@@ -241,9 +247,10 @@ def serve(fd: int, niceness: int = 0) -> None:
                         item.labels = labels[item.labels_key]
                     else:
                         labels[item.labels_key] = item.labels
-            reply = ("ok", (drawer.draw(req), drawer.passes.states()))
+            reply = ("ok", (drawer.draw(req), drawer.passes.states(), heap.freezes))
         except Exception as exc:  # noqa: BLE001 - one bad request must not end the process
             import traceback
 
             reply = ("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
         conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+        heap.freeze_if_new()  # after the reply: a grid pass compiled for this request

@@ -18,6 +18,7 @@ import torch
 
 from ..config import Settings
 from ..schemas import SessionState
+from .collector import LongLivedObjects
 from .errors import Refused
 from .framebuilder import FrameBuilder
 from .group import PARTS, Group, GroupKey, ParkedEpochs, RowData, as_tensor, concat_rows, take_rows
@@ -128,6 +129,7 @@ class EngineCore:
         if builder is not None:
             builder.niceness = settings.frame_builder_nice  # for the child it starts next (one per server)
         self._publisher = FramePublisher(self.device, settings.grid_resolution, builder, settings.compile_steps)
+        self._heap = LongLivedObjects() if settings.gc_freeze else None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._next_tick = 0.0
@@ -151,6 +153,8 @@ class EngineCore:
             self._thread.join(timeout=10)
             self._thread = None
             self._publisher.stop()
+            if self._heap is not None:
+                self._heap.thaw()
 
     # ---- commands ---------------------------------------------------------------------------
 
@@ -281,6 +285,8 @@ class EngineCore:
                     self.settings.frame_share,
                 )
                 self._next_tick = next_tick_at(self._next_tick, now, period, 1.0 / self.settings.stream_fps)
+                if self._heap is not None:
+                    self._heap.freeze_if_new()
 
     def _drain(self, block: bool) -> None:
         """Run queued commands; wait for one (until the next stream tick) when nothing trains."""
