@@ -1,5 +1,7 @@
 """Health, catalog, the static frontend and the body-size limit."""
 
+import gc
+import time
 from pathlib import Path
 
 import httpx
@@ -29,6 +31,21 @@ def test_health(client, new_session):
 def test_health_says_when_steps_are_not_compiled(tmp_path: Path) -> None:
     with TestClient(create_app(Settings(data_dir=tmp_path, compile_steps=False))) as c:
         assert c.get("/api/health").json()["compiled_steps"]["enabled"] is False
+
+
+def test_health_counts_the_collector_freezes(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(data_dir=tmp_path, gc_freeze=True))) as c:
+        deadline = time.monotonic() + 30
+        while (collector := c.get("/api/health").json()["collector"])["freezes"] < 1:
+            assert time.monotonic() < deadline, "the engine did not freeze at start"
+            time.sleep(0.05)
+        assert collector["enabled"] is True and collector["frozen_objects"] > 0
+    assert gc.get_freeze_count() == 0, "a stopped server gives the collector its objects back"
+
+
+def test_health_says_when_the_collector_is_left_alone(client) -> None:
+    collector = client.get("/api/health").json()["collector"]  # tests turn freezing off (conftest.py)
+    assert (collector["enabled"], collector["freezes"], collector["frozen_objects"]) == (False, 0, 0)
 
 
 def test_catalog_lists_every_registry(client):

@@ -14,7 +14,8 @@ router = APIRouter(prefix="/api", tags=["meta"])
 @router.get("/health")
 async def health(engine: EngineDep, settings: SettingsDep, persistence: PersistenceDep) -> dict[str, Any]:
     """Liveness, plus storage use (database and checkpoints, as of the last autosave) and its bound,
-    and the state of the compiled training steps (a class trains faster once they are ready)."""
+    the state of the compiled training steps (a class trains faster once they are ready), and
+    the garbage collector's frozen objects."""
     return {
         "status": "ok",
         "device": engine.device_name,
@@ -26,6 +27,7 @@ async def health(engine: EngineDep, settings: SettingsDep, persistence: Persiste
         "autosave_seconds": settings.autosave_seconds,
         "autosave_interval": persistence.autosave_interval,
         "compiled_steps": engine.compiled_steps(),
+        "collector": engine.collector(),
     }
 
 

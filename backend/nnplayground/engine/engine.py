@@ -10,6 +10,7 @@ Public interface (thread-safe; the API calls it from the event loop):
 The worker thread, its queue and the training loop are in worker.py (EngineCore).
 """
 
+import gc
 import math
 import time
 from collections.abc import Callable
@@ -227,6 +228,17 @@ class Engine(EngineCore):
         for state, n in self._publisher.grid_graphs().items():  # frames' plane passes (engine/gridpass.py)
             counts[state] += n
         return counts
+
+    def collector(self) -> dict[str, Any]:
+        """Whether long-lived objects are frozen out of Python's full collections (collector.py),
+        how often this server and the frame-builder process froze them, and how many are frozen."""
+        builder = self._publisher.builder
+        return {
+            "enabled": self._heap is not None,
+            "freezes": self._heap.freezes if self._heap is not None else 0,
+            "frozen_objects": gc.get_freeze_count(),
+            "frame_builder_freezes": builder.child_freezes if builder is not None else 0,
+        }
 
     def history(self, session_id: str) -> "Future[dict[str, Any]]":
         def run() -> dict[str, Any]:
