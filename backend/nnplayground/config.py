@@ -27,8 +27,10 @@ class Settings(BaseSettings):
     # Streaming: frames per second sent to each watcher, and the default grid resolution.
     stream_fps: float = Field(20.0, gt=0, le=120)
     # Frames per second across the whole server. A class of watched sessions past it shares it
-    # equally (100 sessions: 12 frames/s each), so drawing frames leaves the cores to training.
-    frame_budget: float = Field(1200.0, gt=0)
+    # equally (100 sessions: 14 frames/s each, 200: 7), so drawing frames leaves the cores to
+    # training. 1,400 rather than 1,200 since the collector's pauses went (docs/performance.md):
+    # more frames to the slowest client, the epochs/s within the machine's spread; 1,600 no better.
+    frame_budget: float = Field(1400.0, gt=0)
     # The most of its time the frame publisher may spend drawing, at its measured cost per frame:
     # on a machine too slow for the budget, frames slow down evenly and leave the rest to training.
     frame_share: float = Field(1.0, gt=0, le=1)
