@@ -9,8 +9,10 @@ limits raised), waits for /api/health, and for each N:
 2. connects one websocket client per session (`websockets`, compression off, no size limit),
    sends play, waits out the warm-up;
 3. measures over `--seconds`: per-session epochs/s (epoch in the frames' header, first against
-   last frame of the window), frames/s per client, mean frame bytes, and the delay from a
-   command to the first frame that shows it. Every client sends a command about once a period
+   last frame of the window), frames/s per client, the share of the frames made for the clients
+   that they never received (`skip%`: each session's frames are numbered; the server drops one
+   that a newer frame replaced before the socket took it, or one drawn before a change), mean
+   frame bytes, and the delay from a command to the first frame that shows it. Every client sends a command about once a period
    (staggered): alternately `update` of training.learning_rate to a new value (done when a
    frame's state.learning_rate equals it) and `pause` (done when a frame shows running false;
    the `play` that follows is not timed). Server RSS and CPU% come from /proc/<pid>; CPU%
@@ -152,6 +154,7 @@ class ClientResult:
     running_epochs_per_s: float | None = None  # only over frame pairs both showing running
     frames_per_s: float = 0.0
     frames: int = 0
+    frames_skipped: int = 0  # made for this client within the window (seq) but never received
     frame_bytes: int = 0
     lr_delays: list[float] = field(default_factory=list)
     pause_delays: list[float] = field(default_factory=list)
@@ -166,7 +169,7 @@ class Client:
     def __init__(self, index: int, ws: ClientConnection) -> None:
         self.index = index
         self.ws = ws
-        self.log: list[tuple[float, int, bool, int]] = []  # (t, epoch, running, bytes)
+        self.log: list[tuple[float, int, bool, int, int]] = []  # (t, epoch, running, bytes, frame seq)
         self.waiting: Callable[[dict[str, Any]], bool] | None = None
         self.matched = asyncio.Event()
         self.matched_at = 0.0
@@ -180,8 +183,9 @@ class Client:
                     if json.loads(message).get("type") == "error":
                         self.error = f"server error message: {message[:200]}"
                     continue
-                state = frame_header(message)["state"]
-                self.log.append((now, state["epoch"], state["running"], len(message)))
+                header = frame_header(message)
+                state = header["state"]
+                self.log.append((now, state["epoch"], state["running"], len(message), header["seq"]))
                 if self.waiting is not None and self.waiting(state):
                     self.waiting = None
                     self.matched_at = now
@@ -241,6 +245,8 @@ class Client:
         r.frames = len(window)
         r.frames_per_s = len(window) / (t1 - t0)
         r.frame_bytes = sum(e[3] for e in window)
+        if window:  # the server numbers each session's frames; a gap is one it made but skipped
+            r.frames_skipped = window[-1][4] - window[0][4] + 1 - len(window)
         if len(window) >= 2 and window[-1][0] > window[0][0]:
             r.epochs_per_s = (window[-1][1] - window[0][1]) / (window[-1][0] - window[0][0])
             de = dt = 0.0
@@ -543,6 +549,7 @@ class Summary:
     run_eps_min: float | None
     fps_min: float
     fps_med: float
+    skipped_pct: float  # of the frames made for the clients in the window, those never received
     frame_bytes: float
     lr: list[float]
     pause: list[float]
@@ -557,12 +564,14 @@ def summarize(r: SizeResult) -> Summary:
     fps = [c.frames_per_s for c in r.clients]
     frames = sum(c.frames for c in r.clients)
     missing = len(r.clients) - len(eps)  # clients with under 2 frames: count as 0 epochs/s
+    skipped = sum(c.frames_skipped for c in r.clients)
     return Summary(
         eps_min=0.0 if missing else (min(eps) if eps else None),
         eps_med=statistics.median(eps + [0.0] * missing) if r.clients else None,
         run_eps_min=min(run) if run else None,
         fps_min=min(fps),
         fps_med=statistics.median(fps),
+        skipped_pct=100 * skipped / max(1, frames + skipped),
         frame_bytes=sum(c.frame_bytes for c in r.clients) / max(1, frames),
         # A command whose frame never came counts as an infinite delay in the percentiles.
         lr=[d * 1000 for c in r.clients for d in c.lr_delays] + [math.inf] * sum(c.missed["lr"] for c in r.clients),
@@ -596,7 +605,7 @@ def report(rows: list[SizeResult], args: argparse.Namespace) -> None:
         "learning_rate; pause: running false)"
     )
     head = (
-        f"{'N':>4} {'ep/s min':>9} {'ep/s med':>9} {'run min':>8} {'fps min':>8} {'fps med':>8} "
+        f"{'N':>4} {'ep/s min':>9} {'ep/s med':>9} {'run min':>8} {'fps min':>8} {'fps med':>8} {'skip%':>6} "
         f"{'B/frame':>8} {'cmd p95':>8} {'lr p50/p95/max':>15} {'pause p50/p95/max':>18} {'miss':>5} "
         f"{'srv CPU%':>9} {'fb CPU%':>8} {'cli CPU%':>9} {'RSS MB':>13} {'load1':>6} {'steal%':>7} "
         f"{'plain':>6} {'min/plain':>9}"
@@ -610,7 +619,8 @@ def report(rows: list[SizeResult], args: argparse.Namespace) -> None:
         rss = f"{r.rss_before / 2**20:.0f}->{r.rss_after / 2**20:.0f}"
         print(
             f"{r.n:>4} {fmt(s.eps_min):>9} {fmt(s.eps_med):>9} {fmt(s.run_eps_min):>8} {s.fps_min:>8.1f} "
-            f"{s.fps_med:>8.1f} {s.frame_bytes:>8.0f} {ms_text(pct(both, 95) if both else None):>8} "
+            f"{s.fps_med:>8.1f} {s.skipped_pct:>6.1f} {s.frame_bytes:>8.0f} "
+            f"{ms_text(pct(both, 95) if both else None):>8} "
             f"{delay_text(s.lr):>15} {delay_text(s.pause):>18} {s.missed:>5} {r.server_cpu_pct:>9.0f} "
             f"{r.builder_cpu_pct:>8.0f} {r.client_cpu_pct:>9.0f} {rss:>13} {r.load[0]:>6.2f} {r.steal_pct:>7.0f} "
             f"{fmt(r.plain_eps):>6} {ratio_text(s.eps_min, r.plain_eps):>9}"
