@@ -12,13 +12,14 @@ limits raised), waits for /api/health, and for each N:
    last frame of the window), frames/s per client, the share of the frames made for the clients
    that they never received (`skip%`: each session's frames are numbered; the server drops one
    that a newer frame replaced before the socket took it, or one drawn before a change), mean
-   frame bytes, and the delay from a command to the first frame that shows it. Every client sends a command about once a period
-   (staggered): alternately `update` of training.learning_rate to a new value (done when a
-   frame's state.learning_rate equals it) and `pause` (done when a frame shows running false;
-   the `play` that follows is not timed). Server RSS and CPU% come from /proc/<pid>; CPU%
-   includes the server's child processes (the frame builder), whose own share is `fb CPU%`.
-   `steal%` is the machine's steal time over the window (/proc/stat): on a virtual machine whose
-   host is busy, every figure drops, so compare runs only at low steal, or pair them.
+   frame bytes, and the delay from a command to the first frame that shows it. Every client
+   sends a command about once a period (staggered): alternately `update` of
+   training.learning_rate to a new value (done when a frame's state.learning_rate equals it)
+   and `pause` (done when a frame shows running false; the `play` that follows is not timed).
+   Server RSS and CPU% come from /proc/<pid>; CPU% includes the server's child processes (the
+   frame builder), whose own share is `fb CPU%`. `steal%` is the machine's steal time over the
+   window (/proc/stat): on a virtual machine whose host is busy, every figure drops, so compare
+   runs only at low steal, or pair them.
 4. closes the sockets and deletes the sessions (so rows for N do not pile up);
 5. runs bench/engine.py's plain PyTorch loop (one nn.Module session) for `--plain-seconds` in a
    process of its own while the server idles. The targets were set on a machine whose plain loop
