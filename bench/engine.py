@@ -20,6 +20,7 @@ from torch import nn
 
 from nnplayground.config import Settings
 from nnplayground.engine import Engine
+from nnplayground.engine.compiled import LONE_STEPS
 from nnplayground.schemas import SessionConfig
 
 STEPS_PER_EPOCH = 25  # 250 training points, batch 10
@@ -78,8 +79,14 @@ def plain_epochs_per_second(n_sessions: int, seconds: float) -> float:
 
 
 def wait_for_compiles(engine: Engine, timeout: float = 300.0) -> None:
-    """Until every queued compile of the engine's groups has finished (steps are eager meanwhile)."""
+    """Until every queued compile of the engine's groups has finished (steps are eager meanwhile),
+    a lone session's included: it is queued once the session has stepped alone LONE_STEPS times."""
     deadline = time.monotonic() + timeout
+    while any(g.compile_lone and 0 < g.lone_steps < LONE_STEPS for g in list(engine._groups.values())):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    time.sleep(0.2)  # the step that reached LONE_STEPS queues the compile
     for group in list(engine._groups.values()):
         for compiled in group.compiled.graphs() if group.compiled else []:
             compiled.done.wait(max(0.0, deadline - time.monotonic()))

@@ -101,15 +101,18 @@ def stop_server(server: Server) -> None:
 
 async def wait_for_compiled_steps(http: httpx.AsyncClient, playing: int, timeout: float = 300.0) -> float:
     """Seconds until the server's compiled training steps are ready (they compile in the
-    background once 8 sessions of one shape play; steps are eager meanwhile). No wait when the
-    server does not compile or fewer sessions play."""
+    background once 8 sessions of one shape play, or once one session has played alone for
+    LONE_STEPS steps; steps are eager meanwhile). No wait when the server does not compile or
+    2-7 sessions play."""
     t0 = time.monotonic()
     steps = (await http.get("/api/health")).json().get("compiled_steps", {})
-    if not steps.get("enabled") or playing < MIN_COMPILED_ROWS:
+    if not steps.get("enabled") or 1 < playing < MIN_COMPILED_ROWS:
         return 0.0
+    # A lone session's graph is queued only after LONE_STEPS steps: wait for one more graph than now.
+    before = steps["ready"] + steps["failed"] if playing == 1 else 0
     while time.monotonic() - t0 < timeout:
         steps = (await http.get("/api/health")).json()["compiled_steps"]
-        if not steps["compiling"] and steps["ready"] + steps["failed"] > 0:
+        if not steps["compiling"] and steps["ready"] + steps["failed"] > before:
             break
         await asyncio.sleep(0.5)
     return time.monotonic() - t0

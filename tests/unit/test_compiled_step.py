@@ -17,7 +17,7 @@ from test_engine_equivalence import ATOL, RTOL, STEPS, Recorder, gentle, make_co
 from nnplayground import catalog
 from nnplayground.config import Settings
 from nnplayground.engine import Engine
-from nnplayground.engine.compiled import MIN_ROWS, CompiledGraph
+from nnplayground.engine.compiled import LONE_STEPS, MIN_ROWS, CompiledGraph
 from nnplayground.engine.functions import activation
 from nnplayground.engine.group import Group
 from nnplayground.engine.session import Session, SessionData
@@ -27,11 +27,13 @@ COMPILE_TIMEOUT = 300.0  # seconds; a cold compile takes 5-30 s on a 2-core mach
 MANUAL = [name for name in catalog.ACTIVATIONS if activation(name, 0.01).derivative is not None]
 
 
-def compiled_group(config: dict[str, Any], lrs: tuple[float, ...]) -> tuple[Group, list[Session], list[Any]]:
-    """MIN_ROWS running sessions of one config (rates cycling through lrs) in a compiling group."""
+def compiled_group(
+    config: dict[str, Any], lrs: tuple[float, ...], rows: int = MIN_ROWS
+) -> tuple[Group, list[Session], list[Any]]:
+    """`rows` running sessions of one config (rates cycling through lrs) in a compiling group."""
     sessions, initial = [], []
     group = None
-    for i in range(MIN_ROWS):
+    for i in range(rows):
         training = {**make_config()["training"], **config.get("training", {}), "learning_rate": lrs[i % len(lrs)]}
         cfg = SessionConfig.model_validate(make_config(**{**config, "training": training}))
         s = Session(str(i), cfg, SessionData.build(cfg, 1), init_count=i)
@@ -60,8 +62,12 @@ def train_compiled(group: Group, steps: int) -> None:
     assert compiled.direct_calls == steps - 2
 
 
-def check_against_torch(config: dict[str, Any], lrs: tuple[float, ...] = (0.03, 0.1, 0.01)) -> None:
-    group, sessions, initial = compiled_group(config, lrs)
+def check_against_torch(
+    config: dict[str, Any], lrs: tuple[float, ...] = (0.03, 0.1, 0.01), rows: int = MIN_ROWS
+) -> None:
+    group, sessions, initial = compiled_group(config, lrs, rows)
+    group.compile_lone = True  # as on a quiet server: one row takes a graph of its own...
+    group.lone_steps = LONE_STEPS  # ...once it has stepped alone that long
     rec = Recorder(group)
     train_compiled(group, STEPS)
     for row, (s, params) in enumerate(zip(sessions, initial, strict=True)):
@@ -154,6 +160,33 @@ def test_evaluations_compiled_match_the_eager_ones(over: dict[str, Any]) -> None
     assert sum(g.calls for g in graphs) == calls, "one row is evaluated eagerly (a graph would recompile for it)"
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw", "rmsprop"])
+def test_a_lone_session_on_a_quiet_server_is_compiled(optimizer: str) -> None:
+    """One row, a graph of its own (not dynamic in its rows): the same weights as torch.optim."""
+    decay = {"weight_decay": 0.001} if optimizer in ("sgd", "adamw") else {}
+    check_against_torch({"training": {"optimizer": optimizer, **decay}}, lrs=gentle(optimizer)[:1], rows=1)
+
+
+def test_a_lone_graph_serves_one_row_only_after_it_stepped_alone_a_while() -> None:
+    group, _, _ = compiled_group({}, (0.03,), rows=2)
+    group.compile_lone = True
+    for _ in range(LONE_STEPS + 1):
+        group.step()
+    assert group.compiled is not None and not group.compiled.variants, "two rows: eager, no graph for them"
+    group.set_running(1, False)
+    group.compile_lone = False  # a class elsewhere on the server: a loner steps eagerly
+    for _ in range(LONE_STEPS + 1):
+        group.step()
+    assert not group.compiled.variants
+    group.compile_lone = True
+    for _ in range(LONE_STEPS - 1):  # a class arriving: its first session is alone for a moment
+        group.step()
+    assert not group.compiled.variants
+    group.step()
+    (variant,) = group.compiled.variants
+    assert variant.lone
+
+
 def test_what_does_not_compile_steps_eagerly() -> None:
     few, _, _ = compiled_group({}, (0.03,))
     few.set_running(0, False)  # MIN_ROWS - 1 running: not worth a compile
@@ -203,8 +236,14 @@ def test_the_engine_compiles_a_class_and_it_trains_on(tmp_path: Any) -> None:
         ids = [f"s{i}" for i in range(MIN_ROWS + 2)]
         for sid in ids:
             engine.create_session(sid, SessionConfig()).result()
+        for sid in ids:  # a class arriving: the first is alone for far fewer than LONE_STEPS steps
             engine.play(sid).result()
-        (group,) = engine._groups.values()
+        # A loner of another shape in a busy class: it steps eagerly, no compile of its own.
+        loner = SessionConfig.model_validate({"network": {"hidden_layers": [3]}})
+        engine.create_session("loner", loner).result()
+        engine.play("loner").result()
+        group = engine._sessions[ids[0]].group
+        assert group is not None
         deadline = time.monotonic() + COMPILE_TIMEOUT
         while not (group.compiled and any(c.done.is_set() for c in group.compiled.variants.values())):
             assert time.monotonic() < deadline, "no compile finished"
@@ -219,6 +258,9 @@ def test_the_engine_compiles_a_class_and_it_trains_on(tmp_path: Any) -> None:
             assert time.monotonic() < deadline, "the class stopped training"
             time.sleep(0.1)
         assert engine.state(ids[0]).epoch == epochs[ids[0]], "a paused session must not train"
+        lonely = engine._sessions["loner"].group
+        assert lonely is not None and lonely.compiled is not None and not lonely.compiled.variants
+        assert engine.state("loner").epoch > 0
         heap = engine._heap
         assert heap is not None
         while heap.freezes < 2:  # the next stream tick freezes
@@ -228,6 +270,28 @@ def test_the_engine_compiles_a_class_and_it_trains_on(tmp_path: Any) -> None:
     finally:
         engine.stop()
     assert gc.get_freeze_count() == 0, "a stopped engine gives the collector its objects back"
+
+
+def test_a_lone_session_compiles_on_a_quiet_engine(tmp_path: Any) -> None:
+    engine = Engine(Settings(data_dir=tmp_path, compile_steps=True, frame_builder="thread"))
+    engine.start()
+    try:
+        engine.create_session("alone", SessionConfig()).result()
+        engine.play("alone").result()
+        group = engine._sessions["alone"].group
+        assert group is not None and group.compiled is not None
+        deadline = time.monotonic() + COMPILE_TIMEOUT
+        while not any(c.ready for c in group.compiled.variants.values()):
+            assert time.monotonic() < deadline, "no graph for the lone session"
+            time.sleep(0.2)
+        (variant, compiled) = next(iter(group.compiled.variants.items()))
+        assert variant.lone
+        calls, epoch = compiled.calls, engine.state("alone").epoch
+        while compiled.calls < calls + 50 or engine.state("alone").epoch <= epoch:
+            assert time.monotonic() < deadline, "the lone session stopped training"
+            time.sleep(0.1)
+    finally:
+        engine.stop()
 
 
 def _join(group: Group, config: dict[str, Any], sid: str) -> Session:

@@ -7,7 +7,10 @@ backward pass (with its batched products written as multiply-and-sum, see
 few fused kernels: 1.35-1.9x fewer microseconds per step at 100 sessions (docs/performance.md).
 
 A compile costs seconds of CPU, so it happens on a background thread of its own, one at a time
-server-wide, and only for a group with at least MIN_ROWS running sessions; the group steps
+server-wide, and only for a group with at least MIN_ROWS running sessions, or for a session that
+has trained alone for LONE_STEPS steps on a quiet server (fewer than MIN_ROWS sessions train in
+all: one user's session, a graph for one row, `StepVariant.lone`; a class's loners and a class's
+first arrival do not compile); the group steps
 eagerly (exactly the same arithmetic, within float rounding) until its graph is ready, and for
 good if compiling fails (no C++ compiler, say). A graph serves one `StepVariant`: the batch
 width and which optional terms are on; a step of any other variant, a masked batch, clipping,
@@ -40,6 +43,9 @@ from .optim import BatchedOptimizer
 log = logging.getLogger(__name__)
 
 MIN_ROWS = 8  # fewer running sessions step fast enough eagerly; a compile is not worth its CPU
+# Steps a row must take alone, on a quiet server, before it asks for a graph of its own: a class
+# arriving has its first session alone for a moment, and that compile would delay the class's.
+LONE_STEPS = 3000  # about 2 s of eager steps
 MAX_VARIANTS = 4  # per group: a class uses one batch width and one set of terms, rarely more
 # Rows an evaluation needs to take the graph (a graph dynamic in its rows is specialised on 0 and
 # 1, so those would recompile on the worker), and to ask for a compile (warm-up on n and n - 1).
@@ -60,6 +66,7 @@ class StepVariant:
     l2: bool
     decay: bool  # some row uses weight decay (the hyper dict then holds it)
     dtype: torch.dtype
+    lone: bool = False  # a graph for one row alone (Group.compile_lone), not for any count of rows
 
 
 @dataclass
@@ -140,10 +147,13 @@ class CompiledGraph:
     def __init__(
         self, fn: Callable[..., Any], sample: tuple[Any, ...], what: str,
         dynamic: Callable[[tuple[Any, ...]], list[tuple[torch.Tensor, int]]] | None = None,
+        any_rows: bool = True,
     ) -> None:
         self.what = what  # for the log, e.g. the step variant
         # Dimensions besides the rows that the graph must take at any length: (tensor, dim) of the args.
         self._dynamic = dynamic
+        # For any count of rows (>= 2), or only for the sample's (one row: dynamo specialises 0 and 1).
+        self._any_rows = any_rows
         self.state = "compiling"
         self.calls = 0  # calls that took the graph (tests, diagnostics)
         # Copies to compile on, so the warm-up calls leave the real rows untouched.
@@ -181,11 +191,11 @@ class CompiledGraph:
             compiled = self._fn = torch.compile(self._plain, dynamic=False, fullgraph=True, backend=self._backend)
             with torch.no_grad():
                 rows = _tensors(sample)[0].shape[0]
-                for n in (rows, rows - 1):
+                for n in (rows, rows - 1) if self._any_rows else (rows,):
                     # Sessions come and go: the graph must take any count of rows (>= 2). A tensor
                     # of another length (one plane shared by all rows) stays as it is.
                     args = map_tensors(lambda t, n=n: t[:n] if t.shape[0] == rows else t, sample)
-                    for t in _tensors(args):
+                    for t in _tensors(args) if self._any_rows else []:
                         if t.shape[0] == n:
                             torch._dynamo.mark_dynamic(t, 0)
                     for t, dim in self._dynamic(args) if self._dynamic else []:
@@ -306,7 +316,9 @@ class CompiledSteps:
         """The ready graph for this variant, or None (then one is queued, if there is room)."""
         compiled = self.variants.get(variant)
         if compiled is None and len(self.variants) < MAX_VARIANTS:
-            graph = CompiledGraph(self._step, step_args(inputs()), f"a step ({variant})", _points_dims)
+            graph = CompiledGraph(
+                self._step, step_args(inputs()), f"a step ({variant})", _points_dims, any_rows=not variant.lone
+            )
             compiled = self.variants[variant] = compile_in_background(graph)
         return compiled if compiled is not None and compiled.ready else None
 

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .. import catalog
-from .compiled import MIN_ROWS, CompiledSteps, StepInputs, StepVariant, step_args
+from .compiled import LONE_STEPS, MIN_ROWS, CompiledSteps, StepInputs, StepVariant, step_args
 from .network import BatchedNetwork, add_penalty_gradients, buffer_shapes, evaluate_part, layer_norms, parameter_shapes
 from .optim import OPTIMIZERS
 from .schedules import ScheduleTable
@@ -173,6 +173,10 @@ class Group:
         layer = torch.tensor([int(n[1:]) for n in wb for _ in range(int(np.prod(self.shapes[n])))])
         # float32 0/1 entries: a float64 group's gradients promote it, exactly.
         self._layer_matrix = torch.nn.functional.one_hot(layer, len(self.net.layers)).to(device, torch.float32)
+        # One running row takes a graph of its own when few sessions train server-wide (set by the
+        # engine each round): one user's session, not a class's loners, each a compile of its shape.
+        self.compile_lone = False
+        self.lone_steps = 0  # consecutive steps as a lone row on a quiet server (compiled.LONE_STEPS)
         # Compiled steps (engine/compiled.py) for a hand-written backward without random masks.
         self.compiled = (
             CompiledSteps(self.net, self.optimizer, self.param_names, self._layer_matrix, self.classification)
@@ -434,7 +438,9 @@ class Group:
         """Step the running rows with a compiled graph, if this step's variant has one ready;
         returns each layer's gradient norm (k, layers), or None when the eager step must run."""
         h = self.host
-        if self.compiled is None or k < MIN_ROWS or not self.net.manual or h["clip_on"][:k].any():
+        self.lone_steps = self.lone_steps + 1 if k == 1 and self.compile_lone else 0
+        lone = self.lone_steps >= LONE_STEPS
+        if self.compiled is None or (k < MIN_ROWS and not lone) or not self.net.manual or h["clip_on"][:k].any():
             return None
         pos, count = self._window(k)
         width = int(count[0])
@@ -443,7 +449,7 @@ class Group:
         index = self.on_device(pos[:, None] + np.arange(width))  # (k, width): each row's points
         l1, l2 = self._penalty_rates(k)
         decay_on = bool(h["decay_on"][:k].any())
-        variant = StepVariant(width, l1 is not None, l2 is not None, decay_on, v["x_train"].dtype)
+        variant = StepVariant(width, l1 is not None, l2 is not None, decay_on, v["x_train"].dtype, lone)
         cached = self._step_inputs
         if cached is None or cached[0] is not v or cached[1] != variant:
             names = ["lr", "t", *self.optimizer.hyper, *self.optimizer.scalars]

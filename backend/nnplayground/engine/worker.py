@@ -19,6 +19,7 @@ import torch
 from ..config import Settings
 from ..schemas import SessionState
 from .collector import LongLivedObjects
+from .compiled import MIN_ROWS
 from .errors import Refused
 from .framebuilder import FrameBuilder
 from .group import PARTS, Group, GroupKey, ParkedEpochs, RowData, as_tensor, concat_rows, take_rows
@@ -273,7 +274,9 @@ class EngineCore:
             if self._prompt:
                 self._frame_changed_sessions()
             running = [g for g in self._groups.values() if g.running]
+            lone = sum(g.running for g in running) < MIN_ROWS  # a quiet server: a lone row may compile
             for group in running:
+                group.compile_lone = lone
                 self._train_slice(group, slice_seconds(len(running)))
             if self._jobs:
                 self._advance_jobs()
