@@ -21,6 +21,9 @@ with warnings.catch_warnings():
 # One process hosts many servers here: none freezes the collector's objects (engine/collector.py),
 # unless a test asks (Settings.gc_freeze).
 os.environ.setdefault("NNPG_GC_FREEZE", "false")
+# Nor does a lone session compile a step of its own: many tests compare runs exactly, and its
+# graph would take over at a moment the compile decides (tests/unit/test_compiled_step.py turns it on).
+os.environ.setdefault("NNPG_COMPILE_LONE", "false")
 
 from nnplayground.app import create_app
 from nnplayground.config import Settings

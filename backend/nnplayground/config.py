@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     # Compile the training step of a group of 8 or more playing sessions (torch.compile, in the
     # background; engine/compiled.py): 1.2-1.4x the epochs/s of a class. Off: every step eager.
     compile_steps: bool = True
+    # ...and the step of a session that trains alone on a quiet server (fewer than 8 sessions train),
+    # once it has taken compiled.LONE_STEPS steps alone: about 2.7x one user's epochs/s. Its graph
+    # takes over at a moment the compile decides, so runs differ within float rounding; the tests
+    # that compare runs exactly keep it off.
+    compile_lone: bool = True
     # Freeze the objects that live as long as the server (torch, compiled graphs) out of Python's
     # full garbage collections, at start and after each compile (engine/collector.py): at 200
     # sessions each full collection held the GIL 0.3-0.7 s. Tests that host many servers in one

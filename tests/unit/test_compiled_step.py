@@ -230,7 +230,9 @@ def test_a_failed_compile_leaves_the_group_training_eagerly(monkeypatch: pytest.
 
 def test_the_engine_compiles_a_class_and_it_trains_on(tmp_path: Any) -> None:
     # A server's collector settings: long-lived objects frozen at start and after each compile.
-    engine = Engine(Settings(data_dir=tmp_path, compile_steps=True, frame_builder="thread", gc_freeze=True))
+    engine = Engine(
+        Settings(data_dir=tmp_path, compile_steps=True, compile_lone=True, frame_builder="thread", gc_freeze=True)
+    )
     engine.start()
     try:
         ids = [f"s{i}" for i in range(MIN_ROWS + 2)]
@@ -273,7 +275,7 @@ def test_the_engine_compiles_a_class_and_it_trains_on(tmp_path: Any) -> None:
 
 
 def test_a_lone_session_compiles_on_a_quiet_engine(tmp_path: Any) -> None:
-    engine = Engine(Settings(data_dir=tmp_path, compile_steps=True, frame_builder="thread"))
+    engine = Engine(Settings(data_dir=tmp_path, compile_steps=True, compile_lone=True, frame_builder="thread"))
     engine.start()
     try:
         engine.create_session("alone", SessionConfig()).result()

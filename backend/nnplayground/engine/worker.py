@@ -274,7 +274,8 @@ class EngineCore:
             if self._prompt:
                 self._frame_changed_sessions()
             running = [g for g in self._groups.values() if g.running]
-            lone = sum(g.running for g in running) < MIN_ROWS  # a quiet server: a lone row may compile
+            # A quiet server: a lone row may compile (Settings.compile_lone).
+            lone = self.settings.compile_lone and sum(g.running for g in running) < MIN_ROWS
             for group in running:
                 group.compile_lone = lone
                 self._train_slice(group, slice_seconds(len(running)))
