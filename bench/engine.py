@@ -86,10 +86,17 @@ def wait_for_compiles(engine: Engine, timeout: float = 300.0) -> None:
         if time.monotonic() > deadline:
             break
         time.sleep(0.1)
-    time.sleep(0.2)  # the step that reached LONE_STEPS queues the compile
-    for group in list(engine._groups.values()):
-        for compiled in group.compiled.graphs() if group.compiled else []:
+    # Until no new graph was queued for a second: a group's evaluations are queued once it has a
+    # step graph and a slice parks enough epoch ends, which for one session may come later.
+    seen = -1
+    while time.monotonic() < deadline:
+        graphs = [c for g in list(engine._groups.values()) for c in (g.compiled.graphs() if g.compiled else [])]
+        for compiled in graphs:
             compiled.done.wait(max(0.0, deadline - time.monotonic()))
+        if len(graphs) == seen:
+            break
+        seen = len(graphs)
+        time.sleep(1.0)
 
 
 def engine_run(

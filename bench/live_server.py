@@ -110,9 +110,14 @@ async def wait_for_compiled_steps(http: httpx.AsyncClient, playing: int, timeout
         return 0.0
     # A lone session's graph is queued only after LONE_STEPS steps: wait for one more graph than now.
     before = steps["ready"] + steps["failed"] if playing == 1 else 0
+    settled_at = None  # a group's evaluations may be queued a while after its step: settle 1.5 s
     while time.monotonic() - t0 < timeout:
         steps = (await http.get("/api/health")).json()["compiled_steps"]
         if not steps["compiling"] and steps["ready"] + steps["failed"] > before:
-            break
+            settled_at = settled_at or time.monotonic()
+            if time.monotonic() - settled_at >= 1.5:
+                break
+        else:
+            settled_at = None
         await asyncio.sleep(0.5)
     return time.monotonic() - t0
