@@ -82,7 +82,7 @@ def wait_for_compiles(engine: Engine, timeout: float = 300.0) -> None:
     """Until every queued compile of the engine's groups has finished (steps are eager meanwhile),
     a lone session's included: it is queued once the session has stepped alone LONE_STEPS times."""
     deadline = time.monotonic() + timeout
-    while any(g.compile_lone and 0 < g.lone_steps < LONE_STEPS for g in list(engine._groups.values())):
+    while any(0 < g.lone_steps < LONE_STEPS for g in list(engine._groups.values())):
         if time.monotonic() > deadline:
             break
         time.sleep(0.1)

@@ -40,6 +40,7 @@ def test_health_counts_the_collector_freezes(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "the engine did not freeze at start"
             time.sleep(0.05)
         assert collector["enabled"] is True and collector["frozen_objects"] > 0
+        assert collector["freeze_seconds"] > 0, "the first freeze collects the whole heap"
     assert gc.get_freeze_count() == 0, "a stopped server gives the collector its objects back"
 
 

@@ -48,15 +48,15 @@ def compiled_group(
     return group, sessions, initial
 
 
-def train_compiled(group: Group, steps: int) -> None:
+def train_compiled(group: Group, steps: int, compile_lone: bool = False) -> None:
     """One eager step queues the compile; the rest run compiled once it is ready."""
-    group.step()
+    group.step(compile_lone)
     assert group.compiled is not None
     (compiled,) = group.compiled.variants.values()
     assert compiled.done.wait(COMPILE_TIMEOUT), "the compile did not finish"
     assert compiled.state == "ready"
     for _ in range(steps - 1):
-        group.step()
+        group.step(compile_lone)
     assert compiled.calls == steps - 1, "every step after the compile should take the compiled graph"
     # Dynamo checks the first call; the rest, with the same row views, go to the graph directly.
     assert compiled.direct_calls == steps - 2
@@ -66,10 +66,9 @@ def check_against_torch(
     config: dict[str, Any], lrs: tuple[float, ...] = (0.03, 0.1, 0.01), rows: int = MIN_ROWS
 ) -> None:
     group, sessions, initial = compiled_group(config, lrs, rows)
-    group.compile_lone = True  # as on a quiet server: one row takes a graph of its own...
-    group.lone_steps = LONE_STEPS  # ...once it has stepped alone that long
+    group.lone_steps = LONE_STEPS  # as on a quiet server, stepped alone that long: one row takes a graph of its own
     rec = Recorder(group)
-    train_compiled(group, STEPS)
+    train_compiled(group, STEPS, compile_lone=True)
     for row, (s, params) in enumerate(zip(sessions, initial, strict=True)):
         ref = reference_run(group, s, params, rec, row).row_params()
         ours = group.export_params(s.row)
@@ -169,20 +168,17 @@ def test_a_lone_session_on_a_quiet_server_is_compiled(optimizer: str) -> None:
 
 def test_a_lone_graph_serves_one_row_only_after_it_stepped_alone_a_while() -> None:
     group, _, _ = compiled_group({}, (0.03,), rows=2)
-    group.compile_lone = True
     for _ in range(LONE_STEPS + 1):
-        group.step()
+        group.step(compile_lone=True)
     assert group.compiled is not None and not group.compiled.variants, "two rows: eager, no graph for them"
     group.set_running(1, False)
-    group.compile_lone = False  # a class elsewhere on the server: a loner steps eagerly
-    for _ in range(LONE_STEPS + 1):
-        group.step()
+    for _ in range(LONE_STEPS + 1):  # a class elsewhere on the server: a loner steps eagerly
+        group.step(compile_lone=False)
     assert not group.compiled.variants
-    group.compile_lone = True
     for _ in range(LONE_STEPS - 1):  # a class arriving: its first session is alone for a moment
-        group.step()
+        group.step(compile_lone=True)
     assert not group.compiled.variants
-    group.step()
+    group.step(compile_lone=True)
     (variant,) = group.compiled.variants
     assert variant.lone
 

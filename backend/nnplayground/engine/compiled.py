@@ -66,7 +66,7 @@ class StepVariant:
     l2: bool
     decay: bool  # some row uses weight decay (the hyper dict then holds it)
     dtype: torch.dtype
-    lone: bool = False  # a graph for one row alone (Group.compile_lone), not for any count of rows
+    lone: bool = False  # a graph for one row alone (Group.step's compile_lone), not for any count of rows
 
 
 @dataclass
@@ -195,8 +195,8 @@ class CompiledGraph:
                     # Sessions come and go: the graph must take any count of rows (>= 2). A tensor
                     # of another length (one plane shared by all rows) stays as it is.
                     args = map_tensors(lambda t, n=n: t[:n] if t.shape[0] == rows else t, sample)
-                    for t in _tensors(args) if self._any_rows else []:
-                        if t.shape[0] == n:
+                    for t in _tensors(args):
+                        if self._any_rows and t.shape[0] == n:
                             torch._dynamo.mark_dynamic(t, 0)
                     for t, dim in self._dynamic(args) if self._dynamic else []:
                         torch._dynamo.mark_dynamic(t, dim)

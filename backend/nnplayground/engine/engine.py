@@ -231,11 +231,13 @@ class Engine(EngineCore):
 
     def collector(self) -> dict[str, Any]:
         """Whether long-lived objects are frozen out of Python's full collections (collector.py),
-        how often this server and the frame-builder process froze them, and how many are frozen."""
+        how often this server and the frame-builder process froze them, what the server's freezes
+        cost (each collects first), and how many objects are frozen."""
         builder = self._publisher.builder
         return {
             "enabled": self._heap is not None,
             "freezes": self._heap.freezes if self._heap is not None else 0,
+            "freeze_seconds": round(self._heap.seconds, 3) if self._heap is not None else 0.0,
             "frozen_objects": gc.get_freeze_count(),
             "frame_builder_freezes": builder.child_freezes if builder is not None else 0,
         }

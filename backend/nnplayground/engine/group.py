@@ -173,9 +173,6 @@ class Group:
         layer = torch.tensor([int(n[1:]) for n in wb for _ in range(int(np.prod(self.shapes[n])))])
         # float32 0/1 entries: a float64 group's gradients promote it, exactly.
         self._layer_matrix = torch.nn.functional.one_hot(layer, len(self.net.layers)).to(device, torch.float32)
-        # One running row takes a graph of its own when few sessions train server-wide (set by the
-        # engine each round): one user's session, not a class's loners, each a compile of its shape.
-        self.compile_lone = False
         self.lone_steps = 0  # consecutive steps as a lone row on a quiet server (compiled.LONE_STEPS)
         # Compiled steps (engine/compiled.py) for a hand-written backward without random masks.
         self.compiled = (
@@ -370,15 +367,18 @@ class Group:
             self._views = (k, {name: tensor[:k] for name, tensor in self.tensors.items()})
         return self._views[1]
 
-    def step(self) -> np.ndarray:
-        """One optimiser step for every running row; returns the rows that finished an epoch."""
+    def step(self, compile_lone: bool = False) -> np.ndarray:
+        """One optimiser step for every running row; returns the rows that finished an epoch.
+
+        `compile_lone`: few sessions train server-wide, so one running row may take a graph of its
+        own after LONE_STEPS such steps (one user's session, not a class's loners)."""
         k = self.running
         h, v = self.host, self._running_views(k)
         if self.schedules.any_scheduled(k):
             rates = self.schedules.rates(k, h["epoch"][:k], h["step"][:k], h["epoch_len"][:k])
             v["lr"].copy_(torch.from_numpy(rates))
         epoch_ends = bool((h["steps_in_epoch"][:k] + 1 >= h["epoch_len"][:k]).any())
-        norms = self._compiled_step(k, v)
+        norms = self._compiled_step(k, v, compile_lone)
         if norms is None:
             xb, yb, mask, counts = self._batch(k)
             # (k,) points per row: only a masked batch or the autograd path needs it as a tensor.
@@ -434,11 +434,11 @@ class Group:
         slots = {s: [v[f"{s}.{p}"] for p in self.param_names] for s in self.optimizer.slots}
         self.optimizer.update([v[n] for n in self.param_names], grad_list, slots, hyper)
 
-    def _compiled_step(self, k: int, v: dict[str, torch.Tensor]) -> torch.Tensor | None:
+    def _compiled_step(self, k: int, v: dict[str, torch.Tensor], compile_lone: bool) -> torch.Tensor | None:
         """Step the running rows with a compiled graph, if this step's variant has one ready;
         returns each layer's gradient norm (k, layers), or None when the eager step must run."""
         h = self.host
-        self.lone_steps = self.lone_steps + 1 if k == 1 and self.compile_lone else 0
+        self.lone_steps = self.lone_steps + 1 if k == 1 and compile_lone else 0
         lone = self.lone_steps >= LONE_STEPS
         if self.compiled is None or (k < MIN_ROWS and not lone) or not self.net.manual or h["clip_on"][:k].any():
             return None

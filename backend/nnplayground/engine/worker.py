@@ -277,8 +277,7 @@ class EngineCore:
             # A quiet server: a lone row may compile (Settings.compile_lone).
             lone = self.settings.compile_lone and sum(g.running for g in running) < MIN_ROWS
             for group in running:
-                group.compile_lone = lone
-                self._train_slice(group, slice_seconds(len(running)))
+                self._train_slice(group, slice_seconds(len(running)), lone)
             if self._jobs:
                 self._advance_jobs()
             now = time.monotonic()
@@ -317,7 +316,7 @@ class EngineCore:
                 log.exception("engine command failed")
             fut.set_exception(exc)
 
-    def _train_slice(self, group: Group, seconds: float) -> None:
+    def _train_slice(self, group: Group, seconds: float, compile_lone: bool = False) -> None:
         """Step a group for about `seconds`. Epoch ends that must be exact (waits, stop
         conditions) are handled at once; the others are parked and evaluated together at the end
         of the slice, one batched pass instead of one per step (sessions of a class end their
@@ -325,7 +324,7 @@ class EngineCore:
         deadline = time.perf_counter() + seconds
         parked: list[ParkedEpochs] = []
         while group.running and time.perf_counter() < deadline:
-            rows = group.step()
+            rows = group.step(compile_lone)
             if not rows.size:
                 continue
             exact = np.fromiter((group.sessions[r].needs_exact_epochs for r in rows.tolist()), bool, len(rows))
