@@ -11,7 +11,9 @@ limits raised), waits for /api/health, and for each N:
 3. measures over `--seconds`: per-session epochs/s (epoch in the frames' header, first against
    last frame of the window), frames/s per client, the share of the frames made for the clients
    that they never received (`skip%`: each session's frames are numbered; the server drops one
-   that a newer frame replaced before the socket took it, or one drawn before a change), mean
+   that a newer frame replaced before the socket took it, or one made before a change; the
+   server's own count of those, from /api/health's `frames`, follows the row, with the three
+   slowest clients' frames/s, skip% and paused%), mean
    frame bytes, and the delay from a command to the first frame that shows it. Every client
    sends a command about once a period (staggered): alternately `update` of
    training.learning_rate to a new value (done when a frame's state.learning_rate equals it)
@@ -358,6 +360,7 @@ class SizeResult:
     setup_s: float
     compile_wait_s: float
     plain_eps: float | None = None  # bench/engine.py's plain loop, run right after this size
+    frames: dict[str, int] = field(default_factory=dict)  # /api/health's frame counts over the window
 
 
 def plain_loop_epochs_per_second(seconds: float) -> float:
@@ -432,6 +435,14 @@ async def await_compiled_steps(base: str, sessions: list[tuple[str, str]], concu
     return time.monotonic() - t0
 
 
+def frame_counts(base: str) -> dict[str, int]:
+    """The server's frame counts (/api/health's `frames`: published, went stale undrawn or drawn)."""
+    try:
+        return dict(httpx.get(f"{base}/api/health", trust_env=False, timeout=5.0).json().get("frames", {}))
+    except (httpx.HTTPError, ValueError):
+        return {}
+
+
 def run_size(server: Server, n: int, args: argparse.Namespace) -> SizeResult:
     pid = server.proc.pid
     ws_base = server.base.replace("http://", "ws://")
@@ -448,6 +459,7 @@ def run_size(server: Server, n: int, args: argparse.Namespace) -> SizeResult:
             for chunk, first in zip(chunks, firsts, strict=True)
         ]
         samples: dict[str, ProcSample] = {}
+        counts: dict[str, dict[str, int]] = {}
         loads: list[tuple[float, float, float]] = []
 
         def window(start: float) -> None:
@@ -456,9 +468,11 @@ def run_size(server: Server, n: int, args: argparse.Namespace) -> SizeResult:
             t_setup = start - t_setup
             time.sleep(max(0.0, start + args.warmup - time.monotonic()))
             samples["before"] = sample_proc(pid)
+            counts["before"] = frame_counts(server.base)
             print(f"  window open: {args.seconds:g} s measured from now", flush=True)  # for profilers to attach
             time.sleep(max(0.0, start + args.warmup + args.seconds - time.monotonic()))
             samples["after"] = sample_proc(pid)
+            counts["after"] = frame_counts(server.base)
             loads.append(os.getloadavg())
 
         if procs == 1:
@@ -519,6 +533,7 @@ def run_size(server: Server, n: int, args: argparse.Namespace) -> SizeResult:
             load=loads[0],
             setup_s=t_setup,
             compile_wait_s=compile_wait,
+            frames={k: v - counts["before"].get(k, 0) for k, v in counts.get("after", {}).items()},
         )
     finally:
         left = asyncio.run(asyncio.wait_for(delete_sessions(server.base, sessions, args.concurrency), 60 + n))
@@ -635,6 +650,22 @@ def report(rows: list[SizeResult], args: argparse.Namespace) -> None:
             f"play; sessions paused {paused:.1f}% of the window on average; "
             f"setup {r.setup_s:.1f} s (compiled steps ready after {r.compile_wait_s:.1f} s of play); "
             f"server peak RSS {r.rss_peak / 2**20:.0f} MB, {r.threads} threads"
+        )
+        made = sum(r.frames.values())
+        if made:
+            stale = r.frames.get("stale_undrawn", 0) + r.frames.get("stale_drawn", 0)
+            print(
+                f"    server: {made} frames made in the window, {100 * stale / made:.1f}% went stale "
+                f"({r.frames.get('stale_undrawn', 0)} before drawing, {r.frames.get('stale_drawn', 0)} while drawn)"
+            )
+        slowest = sorted(r.clients, key=lambda c: c.frames_per_s)[:3]
+        print(
+            "    slowest clients (frames/s, skip%, paused%): "
+            + ", ".join(
+                f"{c.frames_per_s:.1f} / {100 * c.frames_skipped / max(1, c.frames + c.frames_skipped):.0f} / "
+                f"{100 * c.paused_s / args.seconds:.0f}"
+                for c in slowest
+            )
         )
         for e in sorted(set(s.errors))[:3]:
             print(f"    client error: {e}")

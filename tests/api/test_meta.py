@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from nnplayground import __version__, catalog
 from nnplayground.app import create_app, plotly_js
 from nnplayground.config import Settings
+from nnplayground.frames import decode_frame
 from nnplayground.schemas import SessionConfig
 
 
@@ -26,6 +27,23 @@ def test_health(client, new_session):
     assert client.get("/api/health").json()["sessions"] == 2
     # Two paused sessions: nothing to compile yet, but compiling is on by default.
     assert body["compiled_steps"] == {"enabled": True, "compiling": 0, "ready": 0, "failed": 0}
+
+
+def test_health_counts_the_frames_streamed(client, new_session):
+    assert client.get("/api/health").json()["frames"] == {"published": 0, "stale_undrawn": 0, "stale_drawn": 0}
+    s = new_session()
+    seqs = []
+    with client.websocket_connect(f"/ws/sessions/{s.id}?token={s.token}") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        ws.send_text('{"type": "play"}')
+        while len(seqs) < 3:  # frames are binary; events (config, dataset) are text
+            message = ws.receive()
+            if message.get("bytes"):
+                seqs.append(decode_frame(message["bytes"]).header["seq"])
+    frames = client.get("/api/health").json()["frames"]
+    assert frames["published"] >= len(seqs)
+    # Every frame made for the session was sent or counted stale: the numbers leave no other gap.
+    assert frames["published"] + frames["stale_undrawn"] + frames["stale_drawn"] >= max(seqs)
 
 
 def test_health_says_when_steps_are_not_compiled(tmp_path: Path) -> None:

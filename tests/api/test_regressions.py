@@ -146,7 +146,7 @@ def test_the_frame_publisher_serves_every_group_when_it_cannot_keep_up():
     served: list[str] = []
     done = threading.Event()
 
-    def publish(job: Any) -> None:  # drawing takes longer than a tick: every group is queued again meanwhile
+    def begin(job: Any) -> None:  # drawing takes longer than a tick: every group is queued again meanwhile
         served.append(job.key)
         if len(served) < 30:
             for key in "abc":
@@ -154,7 +154,7 @@ def test_the_frame_publisher_serves_every_group_when_it_cannot_keep_up():
         else:
             done.set()
 
-    publisher.publish = publish  # type: ignore[method-assign]
+    publisher._begin = begin  # type: ignore[method-assign,assignment]
     for key in "abc":
         publisher.submit(SimpleNamespace(key=key))  # type: ignore[arg-type]
     publisher.start()

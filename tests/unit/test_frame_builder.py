@@ -100,6 +100,78 @@ def test_a_request_the_child_cannot_draw_is_an_error_and_the_child_lives_on(buil
     assert builder.remote_draws == remote + 1
 
 
+def test_requests_in_flight_together_each_get_their_own_frames(builder: FrameBuilder) -> None:
+    """The publisher sends a job before the last one's frames are read; replies come in order,
+    whichever request's frames are asked for first."""
+    reqs = [watched_request(cfg, sessions=n, neurons=False) for cfg, n in ((CONFIGS[0], 2), (CONFIGS[1], 3))]
+    expected = [FrameDrawer(torch.device("cpu")).draw(r) for r in reqs]
+    remote = builder.remote_draws
+    first, second = builder.begin(reqs[0]), builder.begin(reqs[1])
+    assert first.sent and second.sent and len(builder._inflight) == 2
+    assert builder.finish(second) == expected[1]  # reads the first's reply on the way
+    assert first.reply is not None and not builder._inflight
+    assert builder.finish(first) == expected[0]
+    assert builder.remote_draws == remote + 2
+
+
+def test_asking_for_the_states_reads_the_replies_ahead_of_it(builder: FrameBuilder) -> None:
+    """A publisher that stopped with a request in flight leaves its reply unread; an idle
+    publisher's state request (its only call) must read past it, not stall behind it."""
+    req = watched_request({}, sessions=2, neurons=False)
+    orphan = builder.begin(req)
+    assert orphan.sent and builder._inflight
+    builder.refresh_states()
+    assert not builder._inflight and orphan.reply is not None and orphan.reply[0] == "ok"
+    assert builder.finish(orphan) == FrameDrawer(torch.device("cpu")).draw(req)
+
+
+def test_large_requests_in_flight_together_do_not_block_each_other() -> None:
+    """The second request was sent while the child was writing the first one's reply: past the
+    socket's buffer, each side waited for the other to read, for ever. The child reads requests
+    on a thread of its own now."""
+    b = FrameBuilder()
+    assert b.wait_ready()
+    pid = b.pid
+    req = watched_request({}, sessions=200)  # with neuron maps: a reply of over a megabyte
+    out: list[list[bytes]] = []
+
+    def two_in_flight() -> None:
+        first, second = b.begin(req), b.begin(req)
+        out.extend([b.finish(first), b.finish(second)])
+
+    t = threading.Thread(target=two_in_flight, daemon=True)
+    t.start()
+    t.join(60)
+    try:
+        assert not t.is_alive(), "the server and the child each waited for the other"
+        expected = FrameDrawer(torch.device("cpu")).draw(req)
+        assert out == [expected, expected] and b.remote_draws == 2
+        assert sum(map(len, expected)) > 2**20
+    finally:
+        if t.is_alive() and pid is not None:
+            os.kill(pid, signal.SIGKILL)  # unblocks the thread, so the test run goes on
+            t.join(30)
+        b.close()
+
+
+def test_requests_in_flight_when_the_child_dies_are_drawn_here() -> None:
+    b = FrameBuilder()
+    try:
+        assert b.wait_ready()
+        reqs = [watched_request({}, sessions=2, neurons=False), watched_request(CONFIGS[1], sessions=1, neurons=False)]
+        pid = b.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)  # it takes the requests in but answers neither
+        begun = [b.begin(r) for r in reqs]
+        assert all(d.sent for d in begun)
+        os.kill(pid, signal.SIGKILL)
+        for d, r in zip(reversed(begun), reversed(reqs), strict=True):
+            assert b.finish(d) == FrameDrawer(torch.device("cpu")).draw(r)
+        assert all(d.lost for d in begun) and b.local_draws == 2 and b.pid is None
+    finally:
+        b.close()
+
+
 def test_frames_go_on_when_the_child_dies_and_a_new_one_takes_over() -> None:
     b = FrameBuilder()
     try:
@@ -213,6 +285,80 @@ def test_the_publisher_measures_its_cost_per_frame_and_a_waiting_chunk_is_not_re
         assert len(built) == 2
     finally:
         publisher.stop()
+
+
+def test_frames_that_went_stale_while_queued_are_not_drawn() -> None:
+    """A command's urgent frame, or a config event, that went out while a tick's job waited makes
+    that session's frame in the job stale: it was drawn and then dropped (a tenth of the frames
+    drawn with a class sending commands). Now its row is left out of what is drawn."""
+    cfg = SessionConfig()
+    engine = Engine(Settings(frame_builder="thread"))
+    publisher = engine._publisher  # not started: publish() is called here
+    group = Group(Session("s0", cfg, SessionData.build(cfg, 1)).key(), torch.device("cpu"))
+    engine._groups[group.key] = group
+    received: dict[str, list[bytes]] = {}
+    sessions = []
+    for i in range(3):
+        s = Session(f"s{i}", cfg, SessionData.build(cfg, 1))
+        group.add(s, s.fresh_row(s.key()), cfg.training.schedule)
+        s.running = True
+        keep = received.setdefault(s.id, []).append
+        s.watchers.append(type("W", (), {"frame": lambda self, data, keep=keep: keep(data)})())
+        engine._sessions[s.id] = s
+        sessions.append(s)
+    drawn: list[list[str]] = []
+    original = publisher.build
+    publisher.build = lambda job: drawn.append([m.session.id for m in job.sessions]) or original(job)  # type: ignore[method-assign]
+
+    job = engine._frame_job(group, sessions)
+    sessions[1].published_seq = sessions[1].frame_seq + 1  # a newer (urgent) frame went out
+    sessions[2].view_version += 1  # a config event went out
+    publisher.publish(job)
+    assert drawn == [["s0"]] and publisher.stale_undrawn == 2 and publisher.stale_drawn == 0
+    assert [sid for sid, frames in received.items() if frames] == ["s0"]
+    assert decode_frame(received["s0"][0]).header["seq"] == sessions[0].frame_seq
+
+    job = engine._frame_job(group, sessions[:2])
+    for s in sessions[:2]:
+        s.published_seq = s.frame_seq  # both went out already: nothing to draw
+    publisher.publish(job)
+    assert drawn == [["s0"]] and publisher.stale_undrawn == 4
+    assert len(received["s0"]) == 1
+
+
+def test_the_publisher_sends_the_next_job_while_the_builder_draws_the_last(builder: FrameBuilder) -> None:
+    """One job at a time, the builder process idled while this thread handed out frames and
+    pickled the next request. Now a second job goes out before the first one's frames are read,
+    and every frame still reaches its watcher, in each session's order."""
+    cfg = SessionConfig()
+    publisher = FramePublisher(torch.device("cpu"), 20, builder)
+    engine = Engine(Settings(frame_builder="thread"))
+    group = Group(Session("s0", cfg, SessionData.build(cfg, 1)).key(), torch.device("cpu"))
+    received: list[int] = []
+    watched = []
+    for i in range(4):
+        s = Session(f"s{i}", cfg, SessionData.build(cfg, 1))
+        group.add(s, s.fresh_row(s.key()), cfg.training.schedule)
+        s.watchers.append(type("W", (), {"frame": lambda self, data: received.append(decode_frame(data).header)})())
+        watched.append(s)
+    calls: list[str] = []
+    begin, finish = builder.begin, builder.finish
+    builder.begin = lambda req: calls.append("begin") or begin(req)  # type: ignore[method-assign]
+    builder.finish = lambda d: calls.append("finish") or finish(d)  # type: ignore[method-assign]
+    try:
+        for chunk in range(2):  # queued before the thread starts: both wait for it
+            publisher.submit(engine._frame_job(group, watched[2 * chunk : 2 * chunk + 2], chunk))
+        publisher.start()
+        for _ in range(1000):  # bounded: until both jobs are handed out
+            if len(received) == 4:
+                break
+            threading.Event().wait(0.01)
+    finally:
+        publisher.stop()
+        del builder.begin, builder.finish
+    assert calls == ["begin", "begin", "finish", "finish"]
+    assert [h["id"] for h in received] == ["s0", "s1", "s2", "s3"] and publisher.published == 4
+    assert publisher.seconds_per_frame > 0
 
 
 def test_calls_handed_from_other_threads_run_on_the_loop_in_order_many_per_wake_up() -> None:

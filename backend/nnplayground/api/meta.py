@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api", tags=["meta"])
 async def health(engine: EngineDep, settings: SettingsDep, persistence: PersistenceDep) -> dict[str, Any]:
     """Liveness, plus storage use (database and checkpoints, as of the last autosave) and its bound,
     the state of the compiled training steps (a class trains faster once they are ready), and
-    the garbage collector's frozen objects."""
+    the garbage collector's frozen objects, and the frames streamed."""
     return {
         "status": "ok",
         "device": engine.device_name,
@@ -28,6 +28,7 @@ async def health(engine: EngineDep, settings: SettingsDep, persistence: Persiste
         "autosave_interval": persistence.autosave_interval,
         "compiled_steps": engine.compiled_steps(),
         "collector": engine.collector(),
+        "frames": engine.frames(),
     }
 
 

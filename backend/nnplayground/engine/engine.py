@@ -229,6 +229,12 @@ class Engine(EngineCore):
             counts[state] += n
         return counts
 
+    def frames(self) -> dict[str, int]:
+        """Frames handed to watchers since start, and those that went stale (a command's frame or a
+        config event went out first) before they were drawn, or while they were."""
+        p = self._publisher
+        return {"published": p.published, "stale_undrawn": p.stale_undrawn, "stale_drawn": p.stale_drawn}
+
     def collector(self) -> dict[str, Any]:
         """Whether long-lived objects are frozen out of Python's full collections (collector.py),
         how often this server and the frame-builder process froze them, what the server's freezes

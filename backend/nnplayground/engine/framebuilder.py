@@ -14,12 +14,14 @@ when it has died, the caller draws on its own thread: frames never stop.
 import logging
 import os
 import pickle
+import queue
 import socket
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import replace
+from collections import deque
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -45,8 +47,27 @@ class FrameBuildError(RuntimeError):
     """The child could not draw a request (its traceback is the message); the child lives on."""
 
 
+@dataclass(eq=False)
+class Drawing:
+    """A request sent to the child (`FrameBuilder.begin`), its reply read by `finish`."""
+
+    req: DrawRequest
+    sent: bool = False  # it went to the child (else it is drawn here at finish)
+    forget_labels: bool = False
+    labels: set[int] = field(default_factory=set)  # label sets the child holds once it is read
+    generation: int = 0  # the child's label store it was sent to (FrameBuilder._generation)
+    reply: tuple[str, Any] | None = None
+    lost: bool = False  # the child failed before answering: drawn here instead
+
+
 class FrameBuilder:
-    """Draws requests in the child process when it is up, on the calling thread otherwise."""
+    """Draws requests in the child process when it is up, on the calling thread otherwise.
+
+    `begin` sends a request and returns; `finish` reads its frames. Between the two the caller may
+    send another: the child draws one while the caller hands out the last one's frames and
+    prepares the next (serially, the child idled half the time: bench/serve.py at N = 200).
+    Replies come in the order sent; any caller reads the ones ahead of its own.
+    """
 
     _shared: "FrameBuilder | None" = None
     _shared_lock = threading.Lock()
@@ -60,6 +81,8 @@ class FrameBuilder:
         self._failed_at = -MAX_RETRY_AFTER
         self._retry_after = RETRY_AFTER
         self._labels_sent: set[int] = set()  # what the current child holds
+        self._generation = 0  # bumped whenever the child's label store is emptied
+        self._inflight: deque[Drawing] = deque()  # sent, replies not read yet, oldest first
         self.draw_timeout = DRAW_TIMEOUT
         self.child_main = CHILD_MAIN
         self.niceness = 0  # added to the child's niceness when it starts (Settings.frame_builder_nice)
@@ -124,55 +147,108 @@ class FrameBuilder:
         with self._lock:
             self._conn, self._proc, self._starting = conn, proc, False
             self._retry_after = RETRY_AFTER
-            self._labels_sent.clear()
+            self._forget_labels()
 
     def draw(self, req: DrawRequest) -> list[bytes]:
+        return self.finish(self.begin(req))
+
+    def begin(self, req: DrawRequest) -> Drawing:
+        """Send a request to the child, if it is up, without waiting for its frames."""
+        d = Drawing(req)
         with self._lock:
-            conn = self._conn
-            if conn is not None:
-                try:
-                    wire_req, sent = self._wire(req)
-                    wire = pickle.dumps(wire_req, protocol=pickle.HIGHEST_PROTOCOL)
-                except Exception:  # noqa: BLE001 - a bug, but frames must not stop over it
-                    log.exception("a frame request could not be pickled; drawing it in-process")
-                    conn = None
-            reply = self._exchange(conn, wire) if conn is not None else None
-            if reply is not None:
-                status, payload = reply
-                if wire_req.forget_labels:
-                    self._labels_sent.clear()
-                self._labels_sent |= sent  # the child stored them before drawing
+            if self._conn is None:
+                return d
+            try:
+                wire_req, d.labels = self._wire(req)
+                wire = pickle.dumps(wire_req, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - a bug, but frames must not stop over it
+                log.exception("a frame request could not be pickled; drawing it in-process")
+                return d
+            if wire_req.forget_labels:
+                self._forget_labels()
+            d.forget_labels, d.generation = wire_req.forget_labels, self._generation
+            try:
+                self._conn.send_bytes(wire)
+            except OSError as exc:
+                self._fail(exc)
+                return d
+            d.sent = True
+            self._inflight.append(d)
+        return d
+
+    def finish(self, d: Drawing) -> list[bytes]:
+        """The frames of a request `begin` sent: the child's, or drawn here if it was not sent or
+        the child failed meanwhile. A request the child could not draw raises FrameBuildError."""
+        with self._lock:
+            while d.sent and d.reply is None and not d.lost:
+                reply = self._read()
+                if reply is not None:
+                    self._settle(self._inflight.popleft(), reply)
+            if d.reply is not None:
+                status, payload = d.reply
                 if status != "ok":
-                    self._labels_sent.clear()  # whatever the child lacked goes again next time
                     raise FrameBuildError(payload)
                 self.remote_draws += 1
-                frames, self.grid_graphs, self.child_freezes = payload
-                return frames
+                return payload[0]
         self.start()
         self.local_draws += 1
-        return self._local.draw(req)
+        return self._local.draw(d.req)
 
     def refresh_states(self) -> None:
         """Ask the child for its graphs' states. They come back with every draw; with nothing
         drawn (no one watching) a compile that finished would show as compiling for ever, and
         /api/health (and a benchmark waiting for it) would wait on it."""
         with self._lock:
-            reply = self._exchange(self._conn, STATUS) if self._conn is not None else None
+            while self._conn is not None and self._inflight:  # replies come first, in order
+                reply = self._read()
+                if reply is not None:
+                    self._settle(self._inflight.popleft(), reply)
+            if self._conn is None:
+                return
+            try:
+                self._conn.send_bytes(STATUS)
+            except OSError as exc:
+                self._fail(exc)
+                return
+            reply = self._read()
             if reply is not None and reply[0] == "ok":
                 _, self.grid_graphs, self.child_freezes = reply[1]
 
-    def _exchange(self, conn: Connection, wire: bytes) -> tuple[str, Any] | None:
-        """Send one request and read the child's reply (lock held); None if the child failed,
-        which is then dropped (TimeoutError is an OSError: a hung child is killed)."""
+    def _read(self) -> tuple[str, Any] | None:
+        """The child's next reply (lock held); None if it failed, which is then dropped
+        (TimeoutError is an OSError: a hung child is killed)."""
+        assert self._conn is not None
         try:
-            conn.send_bytes(wire)
-            if not conn.poll(self.draw_timeout):
+            if not self._conn.poll(self.draw_timeout):
                 raise TimeoutError(f"no answer in {self.draw_timeout:.0f} s")
-            return pickle.loads(conn.recv_bytes())
+            reply: tuple[str, Any] = pickle.loads(self._conn.recv_bytes())
+            return reply
         except (OSError, EOFError) as exc:
-            log.warning("the frame-builder process failed (%s); drawing frames in-process until another is up", exc)
-            self._drop()
+            self._fail(exc)
             return None
+
+    def _settle(self, d: Drawing, reply: tuple[str, Any]) -> None:
+        """Record a reply read for `d` (lock held): the labels the child now holds, its graphs."""
+        d.reply = reply
+        status, payload = reply
+        if d.generation == self._generation:  # else the child has forgotten them since
+            self._labels_sent |= d.labels  # the child stored them before drawing
+            if status != "ok":
+                self._forget_labels()  # whatever the child lacked goes again next time
+        if status == "ok":
+            _, self.grid_graphs, self.child_freezes = payload
+
+    def _forget_labels(self) -> None:
+        self._labels_sent = set()
+        self._generation += 1
+
+    def _fail(self, exc: BaseException) -> None:
+        """The child failed (lock held): what was sent to it is drawn here, and it is dropped."""
+        log.warning("the frame-builder process failed (%s); drawing frames in-process until another is up", exc)
+        for d in self._inflight:
+            d.lost = True
+        self._inflight.clear()
+        self._drop()
 
     def _wire(self, req: DrawRequest) -> tuple[DrawRequest, set[int]]:
         """The request as sent, labels the child already holds left out (they were most of the
@@ -196,7 +272,7 @@ class FrameBuilder:
             self._proc.kill()
             self._proc.wait(5)
         self._conn, self._proc, self._failed_at = None, None, time.monotonic()
-        self._labels_sent.clear()
+        self._forget_labels()
 
     def close(self) -> None:
         with self._lock:
@@ -207,6 +283,9 @@ class FrameBuilder:
                     self._proc.wait(10)
                 except subprocess.TimeoutExpired:
                     self._proc.kill()
+            for d in self._inflight:
+                d.lost = True  # drawn here by whoever finishes it
+            self._inflight.clear()
             self._conn, self._proc = None, None
 
 
@@ -227,10 +306,13 @@ def serve(fd: int, niceness: int = 0) -> None:
         conn.send_bytes(b"ready")
     except OSError:
         return  # the server stopped before this process was ready
+    # Requests are read by a thread of their own: the server sends the next request before it
+    # reads the last reply, and with both sides blocked on a full socket each would wait for ever.
+    requests: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    threading.Thread(target=_read_requests, args=(conn, requests), name="requests", daemon=True).start()
     while True:
-        try:
-            raw = conn.recv_bytes()
-        except (EOFError, OSError):
+        raw = requests.get()
+        if raw is None:
             return  # the server closed the connection or died: nothing left to draw for
         reply: tuple[str, Any]
         if raw == STATUS:
@@ -254,3 +336,13 @@ def serve(fd: int, niceness: int = 0) -> None:
             reply = ("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
         conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
         heap.freeze_if_new()  # after the reply: a grid pass compiled for this request
+
+
+def _read_requests(conn: Connection, requests: "queue.SimpleQueue[bytes | None]") -> None:
+    """The child's reader: every request as it comes, then None at EOF."""
+    while True:
+        try:
+            requests.put(conn.recv_bytes())
+        except (EOFError, OSError):
+            requests.put(None)
+            return

@@ -10,13 +10,14 @@ behind keeps only the newest job per group: frames are latest-wins anyway.
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from .framebuilder import FrameBuilder
+from .framebuilder import Drawing, FrameBuilder
 from .framedraw import NEURON_RESOLUTION, DrawItem, DrawRequest, FrameDrawer
 from .group import RowTensor, concat_rows, take_rows
 from .network import BatchedNetwork
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Jobs in the frame builder at once: it draws one while this thread hands out the last one's frames
+# and prepares the next (one at a time, the builder process idled half the time at N = 200).
+PIPELINE_DEPTH = 2
 STATE_POLL_SECONDS = 1.0  # how often an idle publisher asks a compiling builder for its graphs' states
 
 
@@ -73,6 +77,16 @@ class FrameJob:
         return DrawRequest(self.net.key, resolution, self.params, self.data, items, compile=compile)
 
 
+@dataclass
+class Begun:
+    """A job whose frames are being drawn: by the frame builder (`drawing`) or already (`frames`)."""
+
+    job: FrameJob
+    started: float  # perf_counter at its start
+    drawing: Drawing | None = None
+    frames: list[bytes] | None = None
+
+
 class FramePublisher:
     """A thread that turns FrameJobs into encoded frames for the watchers."""
 
@@ -89,6 +103,10 @@ class FramePublisher:
         self._cond = threading.Condition()
         self._stopping = False
         self._recent = (0.0, 0.0)  # decaying sums over recent jobs: seconds busy, frames drawn
+        self._done_at = 0.0  # when the last job's frames were handed out
+        self.published = 0  # frames handed to watchers
+        self.stale_undrawn = 0  # frames that went stale while queued, and were not drawn
+        self.stale_drawn = 0  # frames that went stale while they were drawn, and were not sent
         self._thread = threading.Thread(target=self._run, name="nnpg-frames", daemon=True)
 
     def start(self) -> None:
@@ -113,11 +131,6 @@ class FramePublisher:
             self._cond.notify()
 
     @property
-    def busy(self) -> bool:
-        with self._cond:
-            return bool(self._pending or self._urgent)
-
-    @property
     def seconds_per_frame(self) -> float:
         """Wall seconds this thread spends per frame (drawn and handed over), over recent jobs: the
         worker spaces its ticks by it, so it never asks for frames faster than they are made."""
@@ -137,25 +150,39 @@ class FramePublisher:
             return key in self._pending
 
     def _run(self) -> None:
+        drawing: deque[Begun] = deque()  # jobs sent to the frame builder, oldest first
         while True:
             with self._cond:
-                while not self._pending and not self._urgent and not self._stopping:
+                while not drawing and not self._pending and not self._urgent and not self._stopping:
                     # While the builder's graphs compile, ask it now and then how they are: with
                     # nothing to draw, no answer would bring their states.
                     timeout = STATE_POLL_SECONDS if self.builder is not None else None
                     if not self._cond.wait(timeout) and self._builder_compiling():
                         break
                 if self._stopping:
-                    return
-                job = self._next_job() if self._pending or self._urgent else None
-            if job is None:
-                assert self.builder is not None  # only a compiling builder ends the wait with no job
-                self.builder.refresh_states()
-                continue
+                    break
+                queued = bool(self._pending or self._urgent) and len(drawing) < PIPELINE_DEPTH
+                job = self._next_job() if queued else None
             try:
-                self.publish(job)
+                if job is not None:
+                    begun = self._begin(job)
+                    if begun is not None:
+                        drawing.append(begun)
+                    continue  # another job may go to the builder before this one's frames are read
+                if drawing:
+                    self._finish(drawing.popleft())
+                    continue
             except Exception:  # noqa: BLE001 - one bad frame must not stop the stream
                 log.exception("building frames failed")
+                continue
+            assert self.builder is not None  # only a compiling builder ends the wait with no job
+            self.builder.refresh_states()
+        for begun in drawing:  # stopping: read their replies, so none waits for the next reader
+            if begun.drawing is not None and self.builder is not None:
+                try:
+                    self.builder.finish(begun.drawing)
+                except Exception:  # noqa: BLE001 - frames nobody will be sent
+                    pass
 
     def _next_job(self) -> FrameJob:
         """The job to draw next (lock held): urgent ones first, each with every other urgent one of
@@ -178,21 +205,64 @@ class FramePublisher:
 
     def publish(self, job: FrameJob) -> None:
         """Draw the job's frames, then hand each to its session's watchers unless it went stale."""
-        start = time.perf_counter()
-        for meta, data in zip(job.sessions, self.build(job), strict=True):
-            if meta.session.view_version != meta.view_version:
-                continue  # a config or dataset event went out meanwhile: this frame is older than it
-            if meta.header["seq"] <= meta.session.published_seq:
-                continue  # a command's urgent frame, drawn later, went out first: this one is stale
+        begun = self._begin(job)
+        if begun is not None:
+            self._finish(begun)
+
+    def _begin(self, job: FrameJob) -> "Begun | None":
+        """Start drawing the job's frames that are not stale already (the frame builder draws
+        them meanwhile); None if none is left."""
+        started = time.perf_counter()
+        fresh = [i for i, meta in enumerate(job.sessions) if not _stale(meta)]
+        if len(fresh) < len(job.sessions):
+            # Gone stale while queued (mostly a command's urgent frame went first): not drawn at all.
+            # With a class sending commands this was a tenth of the frames drawn (bench/serve.py).
+            self.stale_undrawn += len(job.sessions) - len(fresh)
+            if not fresh:
+                return None
+            job = _rows_of(job, np.array(fresh, dtype=np.int64))
+        if self.builder is None:
+            return Begun(job, started, frames=self.build(job))
+        return Begun(job, started, drawing=self.builder.begin(job.request(self.resolution, self.device, self.compiles)))
+
+    def _finish(self, begun: Begun) -> None:
+        """Hand the frames of a job begun to the watchers, each unless it went stale meanwhile."""
+        job = begun.job
+        frames = begun.frames
+        if frames is None:
+            assert self.builder is not None and begun.drawing is not None
+            frames = self.builder.finish(begun.drawing)
+        for meta, data in zip(job.sessions, frames, strict=True):
+            if _stale(meta):
+                self.stale_drawn += 1  # went stale while it was drawn
+                continue
             meta.session.published_seq = meta.header["seq"]
+            self.published += 1
             for w in meta.watchers:
                 w.frame(data)
             meta.session.shown = max(meta.session.shown, meta.changes)
-        if job.sessions:
-            # A ratio of sums, not an average of ratios: a command's one-frame job costs more per
-            # frame than a tick's fifty, and must weigh as one frame, not as fifty.
-            busy, frames = self._recent
-            self._recent = (0.9 * busy + time.perf_counter() - start, 0.9 * frames + len(job.sessions))
+        # Busy since this job began or the last one was handed out, whichever came later: with
+        # jobs overlapping, the time between hand-outs, so the worker paces ticks by throughput.
+        now = time.perf_counter()
+        busy_since, self._done_at = max(begun.started, self._done_at), now
+        # A ratio of sums, not an average of ratios: a command's one-frame job costs more per
+        # frame than a tick's fifty, and must weigh as one frame, not as fifty.
+        busy, count = self._recent
+        self._recent = (0.9 * busy + now - busy_since, 0.9 * count + len(job.sessions))
+
+
+def _stale(meta: FrameMeta) -> bool:
+    """Whether a frame is older than what its watchers already have: a config or dataset event went
+    out after it was made, or a newer frame (a command's urgent one) did."""
+    return meta.session.view_version != meta.view_version or meta.header["seq"] <= meta.session.published_seq
+
+
+def _rows_of(job: FrameJob, index: np.ndarray) -> FrameJob:
+    """The job for its sessions at `index` only."""
+    def take(part: dict[str, RowTensor]) -> dict[str, RowTensor]:
+        return {k: take_rows(t, index) for k, t in part.items()}
+
+    return FrameJob(job.key, job.net, take(job.params), take(job.data), [job.sessions[i] for i in index.tolist()])
 
 
 def _stackable(a: FrameJob, b: FrameJob) -> bool:
@@ -213,11 +283,12 @@ def _merged(jobs: list[FrameJob]) -> FrameJob:
     keep = [i for i, m in enumerate(metas) if last[id(m.session)] == i]
     index = np.array(keep, dtype=np.int64)
 
-    def stack(parts: list[dict[str, RowTensor]]) -> dict[str, RowTensor]:
-        return {k: take_rows(concat_rows([p[k] for p in parts]), index) for k in parts[0]}
+    def concat(parts: list[dict[str, RowTensor]]) -> dict[str, RowTensor]:
+        return {k: concat_rows([p[k] for p in parts]) for k in parts[0]}
 
     first = jobs[0]
-    return FrameJob(
-        first.key, first.net, stack([j.params for j in jobs]), stack([j.data for j in jobs]) if first.data else {},
-        [metas[i] for i in keep],
+    whole = FrameJob(
+        first.key, first.net, concat([j.params for j in jobs]), concat([j.data for j in jobs]) if first.data else {},
+        metas,
     )
+    return _rows_of(whole, index)
