@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from nnplayground.config import Settings
-from nnplayground.engine import Engine
+from nnplayground.engine import Engine, framebuilder
 from nnplayground.engine.framebuilder import RETRY_AFTER, FrameBuilder, FrameBuildError
 from nnplayground.engine.framedraw import DrawRequest, FrameDrawer
 from nnplayground.engine.group import Group
@@ -112,6 +112,24 @@ def test_requests_in_flight_together_each_get_their_own_frames(builder: FrameBui
     assert first.reply is not None and not builder._inflight
     assert builder.finish(first) == expected[0]
     assert builder.remote_draws == remote + 2
+
+
+def test_labels_sent_before_a_forget_in_flight_are_sent_again(
+    builder: FrameBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With two requests in flight the second may tell the child to forget its labels: the
+    first one's, confirmed only by its reply, must not count as held afterwards."""
+    held, forgetting, again = (watched_request({}, sessions=2, neurons=False) for _ in range(3))
+    builder.draw(held)
+    monkeypatch.setattr(framebuilder, "MAX_LABEL_SETS", len(builder._labels_sent))
+    first = builder.begin(again)  # its labels go with it
+    monkeypatch.setattr(framebuilder, "MAX_LABEL_SETS", 0)
+    second = builder.begin(forgetting)  # over the bound: the child forgets all before drawing it
+    monkeypatch.setattr(framebuilder, "MAX_LABEL_SETS", 10_000)
+    for d, req in ((first, again), (second, forgetting)):
+        assert builder.finish(d) == FrameDrawer(torch.device("cpu")).draw(req)
+    assert builder._labels_sent == {item.labels_key for item in forgetting.items}
+    assert builder.draw(again) == FrameDrawer(torch.device("cpu")).draw(again)  # its labels went again
 
 
 def test_asking_for_the_states_reads_the_replies_ahead_of_it(builder: FrameBuilder) -> None:

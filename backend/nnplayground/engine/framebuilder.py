@@ -53,7 +53,6 @@ class Drawing:
 
     req: DrawRequest
     sent: bool = False  # it went to the child (else it is drawn here at finish)
-    forget_labels: bool = False
     labels: set[int] = field(default_factory=set)  # label sets the child holds once it is read
     generation: int = 0  # the child's label store it was sent to (FrameBuilder._generation)
     reply: tuple[str, Any] | None = None
@@ -166,7 +165,7 @@ class FrameBuilder:
                 return d
             if wire_req.forget_labels:
                 self._forget_labels()
-            d.forget_labels, d.generation = wire_req.forget_labels, self._generation
+            d.generation = self._generation
             try:
                 self._conn.send_bytes(wire)
             except OSError as exc:
