@@ -180,9 +180,7 @@ class FrameBuilder:
         the child failed meanwhile. A request the child could not draw raises FrameBuildError."""
         with self._lock:
             while d.sent and d.reply is None and not d.lost:
-                reply = self._read()
-                if reply is not None:
-                    self._settle(self._inflight.popleft(), reply)
+                self._settle_next()
             if d.reply is not None:
                 status, payload = d.reply
                 if status != "ok":
@@ -199,9 +197,7 @@ class FrameBuilder:
         /api/health (and a benchmark waiting for it) would wait on it."""
         with self._lock:
             while self._conn is not None and self._inflight:  # replies come first, in order
-                reply = self._read()
-                if reply is not None:
-                    self._settle(self._inflight.popleft(), reply)
+                self._settle_next()
             if self._conn is None:
                 return
             try:
@@ -226,8 +222,13 @@ class FrameBuilder:
             self._fail(exc)
             return None
 
-    def _settle(self, d: Drawing, reply: tuple[str, Any]) -> None:
-        """Record a reply read for `d` (lock held): the labels the child now holds, its graphs."""
+    def _settle_next(self) -> None:
+        """Read the next reply (lock held) and record it for the oldest request in flight: the
+        labels the child now holds, its graphs. A failed child leaves every request lost."""
+        reply = self._read()
+        if reply is None:
+            return
+        d = self._inflight.popleft()
         d.reply = reply
         status, payload = reply
         if d.generation == self._generation:  # else the child has forgotten them since

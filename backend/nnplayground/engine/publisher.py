@@ -178,7 +178,7 @@ class FramePublisher:
             assert self.builder is not None  # only a compiling builder ends the wait with no job
             self.builder.refresh_states()
         for begun in drawing:  # stopping: read their replies, so none waits for the next reader
-            if begun.drawing is not None and self.builder is not None:
+            if self.builder is not None and begun.drawing is not None:
                 try:
                     self.builder.finish(begun.drawing)
                 except Exception:  # noqa: BLE001 - frames nobody will be sent
@@ -228,10 +228,8 @@ class FramePublisher:
     def _finish(self, begun: Begun) -> None:
         """Hand the frames of a job begun to the watchers, each unless it went stale meanwhile."""
         job = begun.job
-        frames = begun.frames
-        if frames is None:
-            assert self.builder is not None and begun.drawing is not None
-            frames = self.builder.finish(begun.drawing)
+        frames = begun.frames if self.builder is None or begun.drawing is None else self.builder.finish(begun.drawing)
+        assert frames is not None
         for meta, data in zip(job.sessions, frames, strict=True):
             if _stale(meta):
                 self.stale_drawn += 1  # went stale while it was drawn
