@@ -99,6 +99,17 @@ def wait_for_compiles(engine: Engine, timeout: float = 300.0) -> None:
         time.sleep(1.0)
 
 
+def counts(
+    engine: Engine, ids: list[str], watchers: list[CountingWatcher]
+) -> tuple[float, dict[str, tuple[int, int]], list[int]]:
+    """Each session's (epoch, step) and each watcher's frames, with the time halfway through reading them."""
+    start = time.perf_counter()
+    states = {sid: engine.state(sid) for sid in ids}
+    frames = [w.frames for w in watchers]
+    middle = (start + time.perf_counter()) / 2
+    return middle, {sid: (s.epoch, s.step) for sid, s in states.items()}, frames
+
+
 def engine_run(
     configs: list[SessionConfig], seconds: float, watch: int = 0, compile_steps: bool = True
 ) -> dict[str, float]:
@@ -116,17 +127,17 @@ def engine_run(
             engine.play(sid).result()
         time.sleep(0.5)  # warm up
         wait_for_compiles(engine)
-        e0 = {sid: engine.state(sid).epoch for sid in ids}
-        s0 = {sid: engine.state(sid).step for sid in ids}
-        f0 = [w.frames for w in watchers]
-        t0 = time.perf_counter()
+        # Counts read while every session plays, the window timed between the reads' midpoints:
+        # pausing N sessions one by one first would let the last ones train on, uncounted in dt.
+        t0, before, f0 = counts(engine, ids, watchers)
         time.sleep(seconds)
-        dt = time.perf_counter() - t0
-        for sid in ids:
-            engine.pause(sid).result()
-        per = [(engine.state(sid).epoch - e0[sid]) / dt for sid in ids]
-        steps = sum(engine.state(sid).step - s0[sid] for sid in ids) / dt
-        fps = [(w.frames - f) / dt for w, f in zip(watchers, f0, strict=True)]
+        t1, after, f1 = counts(engine, ids, watchers)
+        dt = t1 - t0
+        for future in [engine.pause(sid) for sid in ids]:
+            future.result()
+        per = [(after[sid][0] - before[sid][0]) / dt for sid in ids]
+        steps = sum(after[sid][1] - before[sid][1] for sid in ids) / dt
+        fps = [(b - a) / dt for a, b in zip(f0, f1, strict=True)]
         return {
             "min_epochs_per_s": min(per),
             "mean_epochs_per_s": sum(per) / len(per),
