@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # takes over at a moment the compile decides, so runs differ within float rounding; the tests
     # that compare runs exactly keep it off.
     compile_lone: bool = True
+    # On a GPU, replay a compiled step as a CUDA graph once its inputs settle (engine/capture.py):
+    # one launch instead of a few dozen tiny kernels. Not recorded on the CPU, which has no such graphs.
+    cuda_graphs: bool = True
     # Freeze the objects that live as long as the server (torch, compiled graphs) out of Python's
     # full garbage collections, at start and after each compile (engine/collector.py): at 200
     # sessions each full collection held the GIL 0.3-0.7 s. Tests that host many servers in one

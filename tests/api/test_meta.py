@@ -26,7 +26,10 @@ def test_health(client, new_session):
     new_session()
     assert client.get("/api/health").json()["sessions"] == 2
     # Two paused sessions: nothing to compile yet, but compiling is on by default.
-    assert body["compiled_steps"] == {"enabled": True, "compiling": 0, "ready": 0, "failed": 0}
+    assert body["compiled_steps"] == {
+        "enabled": True, "compiling": 0, "ready": 0, "failed": 0,
+        "cuda_graphs": {"captures": 0, "replays": 0, "failed": 0},
+    }
 
 
 def test_health_counts_the_frames_streamed(client, new_session):

@@ -17,6 +17,7 @@ from test_engine_equivalence import ATOL, RTOL, STEPS, Recorder, gentle, make_co
 from nnplayground import catalog
 from nnplayground.config import Settings
 from nnplayground.engine import Engine
+from nnplayground.engine.capture import StepCapture
 from nnplayground.engine.compiled import LONE_STEPS, MIN_ROWS, CompiledGraph
 from nnplayground.engine.functions import activation
 from nnplayground.engine.group import Group
@@ -28,7 +29,7 @@ MANUAL = [name for name in catalog.ACTIVATIONS if activation(name, 0.01).derivat
 
 
 def compiled_group(
-    config: dict[str, Any], lrs: tuple[float, ...], rows: int = MIN_ROWS
+    config: dict[str, Any], lrs: tuple[float, ...], rows: int = MIN_ROWS, capture: StepCapture | None = None
 ) -> tuple[Group, list[Session], list[Any]]:
     """`rows` running sessions of one config (rates cycling through lrs) in a compiling group."""
     sessions, initial = [], []
@@ -38,7 +39,7 @@ def compiled_group(
         cfg = SessionConfig.model_validate(make_config(**{**config, "training": training}))
         s = Session(str(i), cfg, SessionData.build(cfg, 1), init_count=i)
         if group is None:
-            group = Group(s.key(), torch.device("cpu"), compile_steps=True)
+            group = Group(s.key(), torch.device("cpu"), compile_steps=True, capture=capture)
         row = s.fresh_row(s.key())
         group.add(s, row, cfg.training.schedule)
         group.set_running(s.row, True)

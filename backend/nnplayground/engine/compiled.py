@@ -36,6 +36,7 @@ import torch
 from torch._inductor.compile_fx import compile_fx
 from torch.utils._pytree import tree_leaves, tree_map
 
+from .capture import StepCapture
 from .directcall import DirectCall, flatten
 from .network import BatchedNetwork, add_penalty_gradients, broadcast_product, evaluate_part, layer_norms
 from .optim import BatchedOptimizer
@@ -147,9 +148,12 @@ class CompiledGraph:
     def __init__(
         self, fn: Callable[..., Any], sample: tuple[Any, ...], what: str,
         dynamic: Callable[[tuple[Any, ...]], list[tuple[torch.Tensor, int]]] | None = None,
-        any_rows: bool = True,
+        any_rows: bool = True, capture: StepCapture | None = None,
+        read_only: Callable[[tuple[Any, ...]], list[Any]] | None = None,
     ) -> None:
         self.what = what  # for the log, e.g. the step variant
+        self.capture = capture  # on a GPU, a step's direct calls replayed as CUDA graphs (capture.py)
+        self._read_only = read_only  # the arguments the function only reads (the rest it may update in place)
         # Dimensions besides the rows that the graph must take at any length: (tensor, dim) of the args.
         self._dynamic = dynamic
         # For any count of rows (>= 2), or only for the sample's (one row: dynamo specialises 0 and 1).
@@ -241,6 +245,10 @@ class CompiledGraph:
         assert self._last is not None
         self.direct_calls += 1
         with torch.no_grad():  # a `with`: the decorator was 5 % of the training thread's GIL time in a class
+            if self.capture is not None:
+                reads = self._read_only
+                readable = lambda: {id(t) for t in _tensors(reads(args))} if reads else set()  # noqa: E731
+                return self._last.result(self.capture(self._last, inputs, readable))
             return self._last.result(self._last.graph(*inputs))
 
     def _through_dynamo(self, args: tuple[Any, ...], layout: tuple[Any, ...], leaves: list[Any], key: Any) -> Any:
@@ -280,6 +288,12 @@ def step_args(s: StepInputs) -> tuple[Any, ...]:
     return (s.params, s.slots, s.hyper, s.x, s.y, s.index, s.l1, s.l2)
 
 
+def _step_reads(args: tuple[Any, ...]) -> list[Any]:
+    """What a step only reads: x, y, the batch's positions and the penalty rates (not the rows'
+    parameters, optimiser slots or hyperparameters, which it updates in place)."""
+    return list(args[3:8])
+
+
 def _points_dims(args: tuple[Any, ...]) -> list[tuple[torch.Tensor, int]]:
     """The step's x and y at any count of points: a group's capacity grows when a session with
     more points joins, and the graph must not be compiled again for it (on the worker, in a call)."""
@@ -302,9 +316,10 @@ class CompiledSteps:
 
     def __init__(
         self, net: BatchedNetwork, optimizer: BatchedOptimizer, names: list[str], layer_matrix: torch.Tensor,
-        classification: bool,
+        classification: bool, capture: StepCapture | None = None,
     ) -> None:
         self._step = _step_function(net, optimizer, names, layer_matrix)
+        self.capture = capture  # steps replayed as CUDA graphs (a GPU's groups; capture.py)
         self._evaluate = _evaluation_function(net, classification)
         self.variants: dict[StepVariant, CompiledGraph] = {}
         self.evaluations: dict[tuple[int, torch.dtype], CompiledGraph] = {}  # (points, dtype) -> graph
@@ -317,7 +332,8 @@ class CompiledSteps:
         compiled = self.variants.get(variant)
         if compiled is None and len(self.variants) < MAX_VARIANTS:
             graph = CompiledGraph(
-                self._step, step_args(inputs()), f"a step ({variant})", _points_dims, any_rows=not variant.lone
+                self._step, step_args(inputs()), f"a step ({variant})", _points_dims, any_rows=not variant.lone,
+                capture=self.capture, read_only=_step_reads,
             )
             compiled = self.variants[variant] = compile_in_background(graph)
         return compiled if compiled is not None and compiled.ready else None

@@ -59,6 +59,9 @@ class DirectCall:
     places: list[list[int]]  # per leaf: where it stands in `inputs`
     result_kind: type | None  # the function's result: tuple or list of its parts, None for one tensor
     result_parts: list[int | None]  # per result leaf: its index in the graph's outputs, or None
+    # capture.StepCapture's (a GPU's step): the inputs of the last plain call, and the recorded graph.
+    previous: list[Any] | None = None
+    captured: Any = None
 
     @classmethod
     def record(

@@ -222,9 +222,15 @@ class Engine(EngineCore):
         evaluations and decision grids) are compiling, ready or failed."""
         counts: dict[str, Any] = dict.fromkeys(("compiling", "ready", "failed"), 0)
         counts["enabled"] = self.settings.compile_steps
+        counts["cuda_graphs"] = {"captures": 0, "replays": 0, "failed": 0}  # a GPU's steps (capture.py)
         for group in list(self._groups.values()):  # a snapshot: groups come and go on the worker
             for compiled in group.compiled.graphs() if group.compiled else []:
                 counts[compiled.state] += 1
+            capture = group.compiled.capture if group.compiled else None
+            if capture is not None:
+                counts["cuda_graphs"]["captures"] += capture.captures
+                counts["cuda_graphs"]["replays"] += capture.replays
+                counts["cuda_graphs"]["failed"] += int(capture.failed)
         for state, n in self._publisher.grid_graphs().items():  # frames' plane passes (engine/gridpass.py)
             counts[state] += n
         return counts

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from .. import catalog
+from .capture import StepCapture
 from .compiled import LONE_STEPS, MIN_ROWS, CompiledSteps, StepInputs, StepVariant, step_args
 from .network import BatchedNetwork, add_penalty_gradients, buffer_shapes, evaluate_part, layer_norms, parameter_shapes
 from .optim import OPTIMIZERS
@@ -145,7 +146,9 @@ def to_host(t: torch.Tensor) -> np.ndarray:
 class Group:
     """Stacked tensors of same-shape sessions and the batched step and evaluation."""
 
-    def __init__(self, key: GroupKey, device: torch.device, compile_steps: bool = False) -> None:
+    def __init__(
+        self, key: GroupKey, device: torch.device, compile_steps: bool = False, capture: StepCapture | None = None
+    ) -> None:
         self.key = key
         self.device = device
         self.net = BatchedNetwork(key)
@@ -176,7 +179,7 @@ class Group:
         self.lone_steps = 0  # consecutive steps as a lone row on a quiet server (compiled.LONE_STEPS)
         # Compiled steps (engine/compiled.py) for a hand-written backward without random masks.
         self.compiled = (
-            CompiledSteps(self.net, self.optimizer, self.param_names, self._layer_matrix, self.classification)
+            CompiledSteps(self.net, self.optimizer, self.param_names, self._layer_matrix, self.classification, capture)
             if compile_steps and self.net.manual and key.dropout == 0 else None
         )
 

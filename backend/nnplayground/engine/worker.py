@@ -18,6 +18,7 @@ import torch
 
 from ..config import Settings
 from ..schemas import SessionState
+from .capture import StepCapture, record_cuda_graph
 from .collector import LongLivedObjects
 from .compiled import MIN_ROWS
 from .errors import Refused
@@ -196,7 +197,10 @@ class EngineCore:
         key = session.key()
         group = self._groups.get(key)
         if group is None:
-            group = self._groups[key] = Group(key, self.device, self.settings.compile_steps)
+            # On a GPU, a compiled step is replayed as a CUDA graph once its inputs settle (capture.py).
+            gpu = self.device.type == "cuda" and self.settings.cuda_graphs
+            capture = StepCapture(record_cuda_graph) if gpu else None
+            group = self._groups[key] = Group(key, self.device, self.settings.compile_steps, capture)
         group.add(session, row if row is not None else session.fresh_row(key), session.config.training.schedule)
         if session.wants_training:
             group.set_running(session.row, True)
