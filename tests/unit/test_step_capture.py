@@ -19,7 +19,7 @@ from test_engine_equivalence import ATOL, RTOL, STEPS, Recorder, make_config, re
 
 from nnplayground.config import Settings
 from nnplayground.engine import Engine
-from nnplayground.engine.capture import Recording, StepCapture
+from nnplayground.engine.capture import DEVICE_WORK, Recording, StepCapture
 from nnplayground.engine.group import Group
 from nnplayground.engine.session import Session, SessionData
 from nnplayground.schemas import SessionConfig
@@ -110,6 +110,20 @@ def test_rows_coming_and_going_never_record_an_update_into_a_copy() -> None:
     assert capture.replays > 0
     for name in replayed.shapes:
         torch.testing.assert_close(replayed.tensors[name], plain.tensors[name], atol=0, rtol=0)
+
+
+def test_no_recording_while_a_compile_calls_a_new_graph() -> None:
+    capture = StepCapture(ReplayByCalling())
+    group, _, _ = compiled_group({}, (0.03,), capture=capture)
+    train_compiled(group, 2)  # compiled: the next calls go past dynamo's entry
+    with DEVICE_WORK:  # as the compile thread holds it around another graph's first calls
+        for _ in range(4):
+            group.step()
+        assert capture.captures == 0 and capture.replays == 0
+    group.step()
+    assert capture.captures == 1, "recorded at the first step after the lock was free"
+    group.step()
+    assert capture.replays == 1
 
 
 def test_a_failed_recording_leaves_plain_calls() -> None:

@@ -19,6 +19,7 @@ bookkeeping here is tested with a stand-in recorder that replays by calling the 
 """
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -36,6 +37,10 @@ class DeviceGraph(Protocol):
 
 log = logging.getLogger(__name__)
 
+# Held by the compile thread around a new graph's first calls, which tune kernels with device
+# syncs that would break a recording; a step is not recorded while it is held (tried next step).
+DEVICE_WORK = threading.Lock()
+
 # A recorder runs fn once for real and records it: (the graph, or None when recording failed; the
 # real run's outputs; the graph's outputs).
 Recording = tuple[DeviceGraph | None, Sequence[Any], Sequence[Any]]
@@ -45,17 +50,23 @@ Recorder = Callable[[Callable[[], Sequence[Any]]], Recording]
 def record_cuda_graph(fn: Callable[[], Sequence[Any]]) -> Recording:
     """torch.cuda.graph's recipe: a warm-up run on a side stream (this step's real update), then the
     capture, which records the kernels without running them."""
+    current = torch.cuda.current_stream()
     stream = torch.cuda.Stream()
-    stream.wait_stream(torch.cuda.current_stream())
+    stream.wait_stream(current)
     with torch.cuda.stream(stream):
         outputs = fn()
-    torch.cuda.current_stream().wait_stream(stream)
+    current.wait_stream(stream)
+    for out in outputs:
+        if isinstance(out, torch.Tensor):
+            out.record_stream(current)  # made on the side stream, used on this one
     graph = torch.cuda.CUDAGraph()
     try:
-        with torch.cuda.graph(graph):
+        # thread_local: other threads (frames drawn on the GPU, say) may go on using the device.
+        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
             recorded = fn()
     except RuntimeError as exc:  # an op that cannot be recorded: the plain calls are just as right
-        log.warning("recording a step as a CUDA graph failed; steps run unrecorded: %s", exc)
+        torch.cuda.set_stream(current)  # the graph's exit skips this when ending the capture raises
+        log.warning("recording a step as a CUDA graph failed; this group's steps run unrecorded: %s", exc)
         return None, outputs, ()
     return graph, outputs, recorded
 
@@ -102,8 +113,13 @@ class StepCapture:
         changed = [i for i in tensors if inputs[i] is not previous[i]]
         readable = read_only()
         if any(id(inputs[i]) not in readable for i in changed):
-            return direct.graph(*inputs)  # rows' views made anew (another row count between): not settled
-        return self._record(direct, inputs, tensors, changed)
+            return direct.graph(*inputs)  # rows' tensors made anew since the last call: not settled
+        if not DEVICE_WORK.acquire(blocking=False):
+            return direct.graph(*inputs)  # a compile is calling a new graph: record at a later step
+        try:
+            return self._record(direct, inputs, tensors, changed)
+        finally:
+            DEVICE_WORK.release()
 
     def _record(self, direct: DirectCall, inputs: list[Any], tensors: list[int], changed: list[int]) -> Sequence[Any]:
         """Run this call for real and record it: inputs changed since the last call copied, the rest in place."""

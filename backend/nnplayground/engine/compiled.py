@@ -36,7 +36,7 @@ import torch
 from torch._inductor.compile_fx import compile_fx
 from torch.utils._pytree import tree_leaves, tree_map
 
-from .capture import StepCapture
+from .capture import DEVICE_WORK, StepCapture
 from .directcall import DirectCall, flatten
 from .network import BatchedNetwork, add_penalty_gradients, broadcast_product, evaluate_part, layer_norms
 from .optim import BatchedOptimizer
@@ -193,7 +193,9 @@ class CompiledGraph:
             torch.set_num_threads(self._threads)
             # One graph or none (a graph break fails the compile): a direct call runs that graph alone.
             compiled = self._fn = torch.compile(self._plain, dynamic=False, fullgraph=True, backend=self._backend)
-            with torch.no_grad():
+            # A GPU's recording must not overlap these first calls (inductor tunes kernels with
+            # device syncs): capture.py skips recording while the lock is held.
+            with torch.no_grad(), DEVICE_WORK:
                 rows = _tensors(sample)[0].shape[0]
                 for n in (rows, rows - 1) if self._any_rows else (rows,):
                     # Sessions come and go: the graph must take any count of rows (>= 2). A tensor
@@ -214,6 +216,10 @@ class CompiledGraph:
             self.state = "failed"
         finally:
             self.done.set()
+
+    def forget_captures(self) -> None:
+        for direct in self._direct.values():
+            direct.captured = direct.previous = None
 
     def _backend(self, gm: torch.fx.GraphModule, example_inputs: list[Any]) -> Callable[..., Any]:
         """Inductor, as torch.compile's default backend calls it, with each call of the graph noted."""
@@ -326,6 +332,12 @@ class CompiledSteps:
 
     def graphs(self) -> list[CompiledGraph]:
         return [*self.variants.values(), *self.evaluations.values()]
+
+    def forget_captures(self) -> None:
+        """Drop the steps' recorded device graphs and the inputs they learned from: the group's
+        tensors were reallocated, and those would keep the old ones alive (capture.py)."""
+        for graph in self.variants.values():
+            graph.forget_captures()
 
     def get(self, variant: StepVariant, inputs: Callable[[], StepInputs]) -> "CompiledGraph | None":
         """The ready graph for this variant, or None (then one is queued, if there is room)."""

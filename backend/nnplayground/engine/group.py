@@ -166,7 +166,7 @@ class Group:
         self.row_views: dict[str, RowTensor] = {}
         self.host: dict[str, np.ndarray] = {f: np.zeros(0, dtype=np.int64) for f in HOST_FIELDS}
         self.schedules = ScheduleTable(0)
-        self._views: tuple[int, dict[str, torch.Tensor]] | None = None  # (k, name -> tensor[:k])
+        self._views: dict[int, dict[str, torch.Tensor]] = {}  # k -> name -> tensor[:k]
         # The compiled step's arguments built from those views: (views, variant, inputs).
         self._step_inputs: tuple[dict[str, torch.Tensor], StepVariant, StepInputs] | None = None
         self.noise_like = torch.randn_like  # tests swap in a recorder, like net.dropout_masks
@@ -230,7 +230,9 @@ class Group:
                 new[tuple(slice(0, s) for s in old.shape)] = old
             self.tensors[name] = new
         self.row_views = {n: t.numpy() if t.device.type == "cpu" else t for n, t in self.tensors.items()}
-        self._views = None
+        self._views = {}
+        if self.compiled is not None:
+            self.compiled.forget_captures()  # graphs recorded on the old tensors would keep them alive
         for f in HOST_FIELDS:
             grown = np.zeros(new_cap, dtype=np.int64)
             grown[: self.size] = self.host[f][: self.size]
@@ -365,10 +367,12 @@ class Group:
 
     def _running_views(self, k: int) -> dict[str, torch.Tensor]:
         """tensor[:k] for every row tensor, kept between steps: slicing two dozen tensors each step
-        cost more than some kernels. Valid until the tensors are reallocated (_reserve)."""
-        if self._views is None or self._views[0] != k:
-            self._views = (k, {name: tensor[:k] for name, tensor in self.tensors.items()})
-        return self._views[1]
+        cost more than some kernels. Kept per k (sessions pause and play: the same views come back,
+        and a GPU's recorded step still fits them) until the tensors are reallocated (_reserve)."""
+        views = self._views.get(k)
+        if views is None:
+            views = self._views[k] = {name: tensor[:k] for name, tensor in self.tensors.items()}
+        return views
 
     def step(self, compile_lone: bool = False) -> np.ndarray:
         """One optimiser step for every running row; returns the rows that finished an epoch.
