@@ -259,7 +259,10 @@ def test_the_engine_compiles_a_class_and_it_trains_on(tmp_path: Any) -> None:
         assert engine.state(ids[0]).epoch == epochs[ids[0]], "a paused session must not train"
         lonely = engine._sessions["loner"].group
         assert lonely is not None and lonely.compiled is not None and not lonely.compiled.variants
-        assert engine.state("loner").epoch > 0
+        while engine.state("loner").epoch == 0:  # it trains too (the class may get there first)
+            assert time.monotonic() < deadline, "the loner never finished an epoch"
+            time.sleep(0.05)
+        assert not lonely.compiled.variants, "a loner in a busy class steps eagerly"
         heap = engine._heap
         assert heap is not None
         while heap.freezes < 2:  # the next stream tick freezes
@@ -342,3 +345,32 @@ def test_input_noise_compiled() -> None:
     """Noise is drawn eagerly, once a step (none drawn twice while the graph compiles), and added
     to the batch the graph gathers: the same arithmetic as torch.nn with the recorded noise."""
     check_against_torch({"training": {"input_noise": 0.2}})
+
+
+def test_a_call_through_dynamo_while_another_thread_fx_traces_runs_eagerly() -> None:
+    """torch's "FX is tracing" flag is process-wide: a compile on the compile thread may hold it
+    while the worker enters a graph through dynamo (a new row count). That call runs the step
+    eagerly, with the same result, instead of raising out of the worker's training slice."""
+    import torch.fx._symbolic_trace as fx_trace
+
+    group, _, _ = compiled_group({}, (0.03, 0.1), rows=MIN_ROWS + 1)
+    eager, _, _ = compiled_group({}, (0.03, 0.1), rows=MIN_ROWS + 1)
+    eager.compiled = None
+    train_compiled(group, 3)
+    for _ in range(3):
+        eager.step()
+    (compiled,) = group.compiled.variants.values()
+    calls, direct = compiled.calls, compiled.direct_calls
+    group.set_running(MIN_ROWS, False)  # MIN_ROWS rows: a count this graph has not seen, through dynamo
+    eager.set_running(MIN_ROWS, False)
+    fx_trace._is_fx_tracing_flag = True
+    try:
+        group.step()
+    finally:
+        fx_trace._is_fx_tracing_flag = False
+    eager.step()
+    assert compiled.calls == calls + 1 and compiled.direct_calls == direct, "the call went by dynamo, run eagerly"
+    group.step()  # the flag down: this count compiles as usual
+    eager.step()
+    for name in group.shapes:
+        torch.testing.assert_close(group.tensors[name], eager.tensors[name], atol=1e-6, rtol=1e-5)

@@ -325,10 +325,10 @@ def test_layer_gradient_norms_are_per_session_per_layer(engine: Engine) -> None:
 
     def norms() -> tuple[np.ndarray, np.ndarray]:
         group = engine._sessions["a"].group
-        grads = [torch.randn(2, *group.shapes[n]) for n in group.param_names]
+        grads = [torch.randn(2, *group.shapes[n], device=group.device) for n in group.param_names]
         expected = np.zeros((2, 3))
         for name, g in zip(group.param_names, grads, strict=True):
-            expected[:, int(name[1:])] += (g.reshape(2, -1) ** 2).sum(dim=1).numpy()
+            expected[:, int(name[1:])] += (g.reshape(2, -1) ** 2).sum(dim=1).cpu().numpy()
         return group._layer_norms(grads, 2), np.sqrt(expected)
 
     got, expected = engine._submit(norms).result()

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import pickle
 import signal
 import threading
 from typing import Any
@@ -70,6 +71,21 @@ def test_the_process_draws_the_same_bytes_as_the_thread(builder: FrameBuilder, c
     assert "neurons" in frame.arrays
     if config.get("problem") != "regression":
         assert sum(map(sum, frame.header["confusion"]["train"])) == len(req.items[0].labels["train"])  # type: ignore[index]
+
+
+def test_a_sessions_own_plane_crosses_to_the_child_as_numpy() -> None:
+    """On a GPU server a session's own plane (iris: 4 columns) is on the device, which the child may
+    not see: like the rows' tensors, it is pickled as numpy and comes back as tensors."""
+    req = watched_request(CONFIGS[3], sessions=1)
+    planes = req.items[0].planes
+    assert planes, "iris is drawn on a plane of its own"
+    state = req.__getstate__()
+    assert all(isinstance(p, np.ndarray) for p in state["items"][0].planes.values())
+    assert req.items[0].planes is planes, "the request itself is left as it was"
+    back = pickle.loads(pickle.dumps(req))
+    for resolution, plane in planes.items():
+        assert isinstance(back.items[0].planes[resolution], torch.Tensor)
+        torch.testing.assert_close(back.items[0].planes[resolution], plane, atol=0, rtol=0)
 
 
 def test_the_child_freezes_its_long_lived_objects(builder: FrameBuilder) -> None:

@@ -43,6 +43,11 @@ from .optim import BatchedOptimizer
 
 log = logging.getLogger(__name__)
 
+# torch's "FX is tracing" flag is process-wide: while a compile on the compile thread traces, a call
+# entering a compiled function through dynamo on another thread (a new row count) raised, and the
+# worker's slice with it. Such a call now runs the function eagerly: the same arithmetic, once.
+torch._dynamo.config.error_on_nested_fx_trace = False
+
 MIN_ROWS = 8  # fewer running sessions step fast enough eagerly; a compile is not worth its CPU
 # Steps a row must take alone, on a quiet server, before it asks for a graph of its own: a class
 # arriving has its first session alone for a moment, and that compile would delay the class's.

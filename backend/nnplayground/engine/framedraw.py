@@ -5,7 +5,7 @@ process (`framebuilder.py`) alike: the request carries copies of the rows' param
 never a Session or a watcher.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -60,11 +60,18 @@ class DrawRequest:
         state = dict(self.__dict__)
         state["params"] = {k: _numpy(v) for k, v in self.params.items()}
         state["data"] = {k: _numpy(v) for k, v in self.data.items()}
+        # A session's own plane too: on a GPU server it is on the device, which the child may not see.
+        state["items"] = [
+            replace(m, planes={r: _numpy(p) for r, p in m.planes.items()}) if m.planes else m for m in self.items
+        ]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state["params"] = {k: torch.from_numpy(v) for k, v in state["params"].items()}
         state["data"] = {k: torch.from_numpy(v) for k, v in state["data"].items()}
+        for m in state["items"]:
+            if m.planes:
+                m.planes = {r: torch.from_numpy(p) for r, p in m.planes.items()}
         self.__dict__.update(state)
 
 
