@@ -445,3 +445,31 @@ def test_row_views_follow_the_tensors_as_a_group_grows_and_rows_swap() -> None:
             for name, value in group.export_params(other.row).items():
                 assert torch.equal(value, params[name]), (i, other.id, name)
     assert group is not None and group.capacity == 16 and group.running == 6
+
+
+def test_a_fault_in_a_training_slice_stops_its_sessions_not_the_engine(engine: Engine) -> None:
+    engine.create_session("a", cfg()).result()
+    engine.create_session("b", cfg(network={"hidden_layers": [3]})).result()  # another group
+    group = engine._sessions["a"].group
+    assert group is not None and group is not engine._sessions["b"].group
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a kernel failed")
+
+    group.step = broken  # type: ignore[method-assign]
+    engine.play("a").result()
+    engine.play("b").result()
+    deadline = time.monotonic() + 60
+    while engine.state("a").stop_reason is None:
+        assert time.monotonic() < deadline, "the failing session was not stopped"
+        time.sleep(0.02)
+    state = engine.state("a")
+    assert not state.running and state.stop_reason == "training failed: RuntimeError: a kernel failed"
+    while engine.state("b").epoch < 3:  # the other group trains on, and commands are answered
+        assert time.monotonic() < deadline, "the engine stopped with the faulty group"
+        time.sleep(0.02)
+    del group.step
+    assert engine.play("a").result(timeout=10).running
+    while engine.state("a").epoch == 0:
+        assert time.monotonic() < deadline, "the mended session did not train again"
+        time.sleep(0.02)

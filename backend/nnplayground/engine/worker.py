@@ -281,7 +281,7 @@ class EngineCore:
             # A quiet server: a lone row may compile (Settings.compile_lone).
             lone = self.settings.compile_lone and sum(g.running for g in running) < MIN_ROWS
             for group in running:
-                self._train_slice(group, slice_seconds(len(running)), lone)
+                self._train_group(group, slice_seconds(len(running)), lone)
             if self._jobs:
                 self._advance_jobs()
             now = time.monotonic()
@@ -319,6 +319,16 @@ class EngineCore:
             if not isinstance(exc, (UnknownSession, Refused)):
                 log.exception("engine command failed")
             fut.set_exception(exc)
+
+    def _train_group(self, group: Group, seconds: float, compile_lone: bool) -> None:
+        """A training slice; a fault in it stops that group's sessions, with the reason, instead
+        of ending the worker and every session on the server with it."""
+        try:
+            self._train_slice(group, seconds, compile_lone)
+        except Exception as exc:  # noqa: BLE001 - one group's fault must not stop the others
+            log.exception("training a group failed; its sessions are stopped")
+            for session in group.sessions[: group.running]:
+                self._stop(session, f"training failed: {type(exc).__name__}: {exc}")
 
     def _train_slice(self, group: Group, seconds: float, compile_lone: bool = False) -> None:
         """Step a group for about `seconds`. Epoch ends that must be exact (waits, stop
