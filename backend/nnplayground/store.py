@@ -40,8 +40,18 @@ STATE_FIELDS = (
     "validation_accuracy", "best_epoch", "stop_reason",
 )
 __all__ = [
-    "MIGRATIONS", "SCHEMA_VERSION", "RunRecord", "SaveItem", "SessionRecord", "Store", "migrate", "schema_version",
+    "MIGRATIONS", "SCHEMA_VERSION", "RunRecord", "SaveItem", "SessionRecord", "Store", "migrate", "random_id",
+    "schema_version",
 ]
+
+
+def random_id() -> str:
+    """12 URL-safe characters (72 random bits), never starting with "-": a spreadsheet reads such
+    a cell as a formula (the results CSV then escapes it, and the id no longer matches) and a
+    command line as an option."""
+    while (value := secrets.token_urlsafe(9)).startswith("-"):
+        pass
+    return value
 
 
 # ---- records ---------------------------------------------------------------------------------
@@ -340,7 +350,7 @@ class Store:
         ).fetchone()
         if seen:
             return None
-        run_id = secrets.token_urlsafe(9)
+        run_id = random_id()
         rel: str | None = f"checkpoints/runs/{run_id}.pt"
         if ckpt is not None:
             write_atomically(self._file(rel), ckpt, self.fsync)

@@ -10,7 +10,7 @@ import torch
 
 from nnplayground import store as store_module
 from nnplayground.schemas import SessionConfig
-from nnplayground.store import DB_NAME, SCHEMA_VERSION, SaveItem, Store, migrate, schema_version
+from nnplayground.store import DB_NAME, SCHEMA_VERSION, SaveItem, Store, migrate, random_id, schema_version
 
 CONFIG = SessionConfig().model_dump(mode="json")
 
@@ -249,3 +249,12 @@ def test_sync_row_makes_a_row_match_the_file_it_was_restored_from(store: Store) 
     [record] = store.load_sessions()
     assert record.init_count == 3 and record.state["epoch"] == 2
     assert store.save_sessions([item("s1", epoch=4, init_count=3)]) == []  # no phantom reset run
+
+
+def test_ids_never_start_with_a_dash() -> None:
+    """One token in 64 starts with "-": the results CSV escaped such a session id as a formula
+    ("'-2q4c…"), and a script matching ids against it failed now and then."""
+    ids = [random_id() for _ in range(4000)]
+    assert all(len(i) == 12 and store_module._SAFE_ID.match(i) for i in ids)
+    assert not [i for i in ids if i.startswith("-")]
+    assert len(set(ids)) == len(ids)

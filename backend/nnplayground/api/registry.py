@@ -12,6 +12,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from ..store import random_id
+
 
 class RegistryFull(Exception):
     """A session limit (server-wide or per client) is reached; the message says which."""
@@ -58,9 +60,9 @@ class SessionRegistry:
                 raise RegistryFull(
                     f"client {client} holds its maximum of {max_per_client} sessions; delete one first"
                 )
-            session_id = secrets.token_urlsafe(9)
+            session_id = random_id()
             while session_id in self._entries:  # 72 random bits: a clash is only a formality
-                session_id = secrets.token_urlsafe(9)
+                session_id = random_id()
             token = secrets.token_urlsafe(32)
             entry = SessionEntry(id=session_id, token_hash=hash_token(token), client=client)
             self._entries[session_id] = entry
