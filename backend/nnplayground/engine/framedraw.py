@@ -6,7 +6,7 @@ never a Session or a watcher.
 """
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -18,6 +18,8 @@ from .gridpass import GridPasses
 from .group import GroupKey, RowTensor, as_tensor
 from .network import BatchedNetwork
 from .views import DecisionGrid, confusion
+
+K = TypeVar("K")  # a dict's keys: names, or a plane's resolutions
 
 PARTS = (("train", "train"), ("val", "validation"), ("test", "test"))
 NEURON_RESOLUTION = 20
@@ -56,27 +58,27 @@ class DrawRequest:
     compile: bool = False  # the engine compiles its graphs: a class's plane passes (gridpass.py) may be too
 
     def __getstate__(self) -> dict[str, Any]:
-        # Tensors travel to the builder process as numpy arrays: plain bytes in a pickle, no shared memory.
+        # Tensors travel to the builder process as numpy arrays: plain bytes in a pickle, no shared
+        # memory, and never a device tensor (a session's own plane is on a GPU server's device).
         state = dict(self.__dict__)
-        state["params"] = {k: _numpy(v) for k, v in self.params.items()}
-        state["data"] = {k: _numpy(v) for k, v in self.data.items()}
-        # A session's own plane too: on a GPU server it is on the device, which the child may not see.
-        state["items"] = [
-            replace(m, planes={r: _numpy(p) for r, p in m.planes.items()}) if m.planes else m for m in self.items
-        ]
+        state["params"], state["data"] = _as_numpy(self.params), _as_numpy(self.data)
+        state["items"] = [replace(m, planes=_as_numpy(m.planes)) if m.planes else m for m in self.items]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state["params"] = {k: torch.from_numpy(v) for k, v in state["params"].items()}
-        state["data"] = {k: torch.from_numpy(v) for k, v in state["data"].items()}
+        state["params"], state["data"] = _as_tensors(state["params"]), _as_tensors(state["data"])
         for m in state["items"]:
             if m.planes:
-                m.planes = {r: torch.from_numpy(p) for r, p in m.planes.items()}
+                m.planes = _as_tensors(m.planes)
         self.__dict__.update(state)
 
 
-def _numpy(t: RowTensor) -> np.ndarray:
-    return t if isinstance(t, np.ndarray) else t.detach().cpu().numpy()
+def _as_numpy(tensors: dict[K, RowTensor]) -> dict[K, np.ndarray]:
+    return {k: t if isinstance(t, np.ndarray) else t.detach().cpu().numpy() for k, t in tensors.items()}
+
+
+def _as_tensors(arrays: dict[K, np.ndarray]) -> dict[K, torch.Tensor]:
+    return {k: torch.from_numpy(a) for k, a in arrays.items()}
 
 
 class FrameDrawer:
